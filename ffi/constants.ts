@@ -1,0 +1,68 @@
+/**
+ * Linux ABI constants used through FFI (values from the kernel and glibc headers; identical on
+ * x86_64 and aarch64, the two targets bond ships for).
+ */
+
+// Address families and socket types.
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0x800;
+export const SOCK_CLOEXEC = 0x80000;
+export const IPPROTO_UDP = 17;
+
+// Socket option levels and names.
+export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
+export const SO_SNDBUF = 7;
+export const SO_RCVBUF = 8;
+export const SO_REUSEPORT = 15;
+export const SO_RCVTIMEO = 20;
+export const SO_BINDTODEVICE = 25;
+/** Like SO_SNDBUF but ignores net.core.wmem_max; needs CAP_NET_ADMIN. */
+export const SO_SNDBUFFORCE = 32;
+/** Like SO_RCVBUF but ignores net.core.rmem_max; needs CAP_NET_ADMIN. */
+export const SO_RCVBUFFORCE = 33;
+export const SO_MARK = 36;
+export const IPPROTO_IP = 0;
+export const IPPROTO_IPV6 = 41;
+export const IPV6_V6ONLY = 26;
+
+// Message flags.
+export const MSG_DONTWAIT = 0x40;
+export const MSG_TRUNC = 0x20;
+/** recvmmsg: block for the first datagram only, then take what is queued. */
+export const MSG_WAITFORONE = 0x10000;
+
+// open(2) and fcntl(2).
+export const O_RDWR = 0x2;
+export const O_NONBLOCK = 0x800;
+export const O_CLOEXEC = 0x80000;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+
+// eventfd(2).
+export const EFD_SEMAPHORE = 0x1;
+export const EFD_NONBLOCK = 0x800;
+export const EFD_CLOEXEC = 0x80000;
+
+// poll(2) event bits.
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+// TUN driver (linux/if_tun.h).
+/** _IOW('T', 202, int) */
+export const TUNSETIFF = 0x400454can;
+export const IFF_TUN = 0x0001;
+export const IFF_MULTI_QUEUE = 0x0100;
+export const IFF_NO_PI = 0x1000;
+/** IFNAMSIZ: interface names are at most 15 bytes plus the NUL. */
+export const IFNAMSIZ = 16;
+
+// setns(2) namespace types.
+export const CLONE_NEWNET = 0x40000000;

@@ -1,0 +1,110 @@
+/**
+ * Choosing the transport AEAD backend: the fastest one that loads and passes its self-test
+ * (libcrypto, then libsodium), with pure-TypeScript noble as the fallback that always works.
+ * An explicit preference is honoured or refused, never silently replaced, so a user who asked
+ * for "openssl" learns which package is missing instead of running twenty times slower.
+ */
+import type { TransportAead } from "./aead.ts";
+import { LibsodiumAead } from "./libsodium_aead.ts";
+import { NobleAead } from "./noble_aead.ts";
+import { OpenSslAead } from "./openssl_aead.ts";
+
+export type AeadBackendName = "openssl" | "libsodium" | "noble";
+export type AeadPreference = "auto" | AeadBackendName;
+export const AEAD_PREFERENCES: readonly AeadPreference[] = [
+  "auto",
+  "openssl",
+  "libsodium",
+  "noble",
+];
+
+/** A backend that may be loaded; `load` throws (saying what to install) when it cannot be. */
+export interface AeadCandidate {
+  readonly name: AeadBackendName;
+  /**
+   * A fresh instance, with where it comes from ("libcrypto.so.3", ...) for status output and
+   * a way to release it.
+   */
+  load(): { aead: TransportAead; source: string; close(): void };
+}
+
+export interface AeadBackendStatus {
+  name: AeadBackendName;
+  available: boolean;
+  /** Available: where it comes from. Unavailable: why, and what to install. */
+  reason: string;
+}
+
+/** The built-in backends, fastest first (the order "auto" tries them in). */
+export const AEAD_CANDIDATES: readonly AeadCandidate[] = [
+  {
+    name: "openssl",
+    load() {
+      const aead = OpenSslAead.load();
+      return { aead, source: aead.libraryFile, close: () => aead.close() };
+    },
+  },
+  {
+    name: "libsodium",
+    load() {
+      const aead = LibsodiumAead.load();
+      return { aead, source: aead.libraryFile, close: () => aead.close() };
+    },
+  },
+  {
+    name: "noble",
+    load: () => ({ aead: new NobleAead(), source: "@noble/ciphers (built in)", close() {} }),
+  },
+];
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A new backend instance for this thread (FFI backends hold per-instance buffers and cipher
+ * contexts, so each Worker selects its own). Throws an Error naming the missing library and
+ * the package that provides it when an explicit preference cannot be loaded.
+ */
+export function selectTransportAead(
+  preference: AeadPreference,
+  candidates: readonly AeadCandidate[] = AEAD_CANDIDATES,
+): TransportAead {
+  if (preference !== "auto") {
+    const candidate = candidates.find((c) => c.name === preference);
+    if (candidate === undefined) {
+      throw new RangeError(
+        `unknown crypto backend "${preference}" (want one of ${AEAD_PREFERENCES.join(", ")})`,
+      );
+    }
+    try {
+      return candidate.load().aead;
+    } catch (err) {
+      throw new Error(`crypto backend "${preference}" unavailable: ${describe(err)}`);
+    }
+  }
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      return candidate.load().aead;
+    } catch (err) {
+      failures.push(`${candidate.name}: ${describe(err)}`);
+    }
+  }
+  throw new Error(`no crypto backend could be loaded: ${failures.join("; ")}`);
+}
+
+/** Every backend, loaded once to see whether it works (then released), fastest first. */
+export function availableBackends(
+  candidates: readonly AeadCandidate[] = AEAD_CANDIDATES,
+): AeadBackendStatus[] {
+  return candidates.map((candidate) => {
+    try {
+      const loaded = candidate.load();
+      loaded.close();
+      return { name: candidate.name, available: true, reason: loaded.source };
+    } catch (err) {
+      return { name: candidate.name, available: false, reason: describe(err) };
+    }
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The VPS's nftables rules as one `nft -f` transaction: masquerade tunnel traffic out of the
+ * public interface, accept forwarding between the tunnel and the public interface, and clamp
+ * TCP MSS on forwarded SYNs to the route's MTU (so hosts behind the router never send segments
+ * too big for the tunnel, whatever ICMP filtering the internet applies).
+ *
+ * The text starts with `add table` + `delete table` so that applying it replaces any previous
+ * version of our table in the same atomic transaction, and applying it twice changes nothing.
+ */
+import { type Cidr, formatCidr, networkOf, parseCidr } from "../cidr.ts";
+import { BOND_TABLE_FAMILY, checkTableName, DEFAULT_BOND_TABLE } from "./bond_table.ts";
+
+export interface VpsRulesetOptions {
+  /** The TUN device (config `interface.name`), e.g. "bnd0". */
+  tunnelInterface: string;
+  /** Where masqueraded traffic leaves (config `nat.public_interface`), e.g. "eth0". */
+  publicInterface: string;
+  /**
+   * Every source prefix that reaches the VPS through the tunnel: the tunnel's own subnets
+   * (`interface.address`) and the peers' `allowed_ips` (a router's LAN behind it). Host bits
+   * are allowed ("10.66.0.1/24" means 10.66.0.0/24). IPv4 and IPv6 may be mixed.
+   */
+  tunnelSubnets: readonly string[];
+  /**
+   * Name of our `inet` table.
+   * @default "bond"
+   */
+  table?: string;
+}
+
+/**
+ * Linux interface names: 1-15 bytes, no "/", ":" or whitespace; quotes and backslashes are
+ * refused as well because the name is embedded in nft's quoted string syntax.
+ */
+const INTERFACE_NAME = /^[^\s/:"\\]{1,15}$/;
+
+function checkInterface(key: string, name: string): string {
+  if (!INTERFACE_NAME.test(name) || name === "." || name === "..") {
+    throw new RangeError(
+      `${key}: ${JSON.stringify(name)} is not a valid interface name ` +
+        `(1-15 characters, no whitespace, "/", ":", quotes or backslashes)`,
+    );
+  }
+  return name;
+}
+
+function parseSubnets(texts: readonly string[]): Cidr[] {
+  if (texts.length === 0) {
+    throw new RangeError("tunnelSubnets: need at least one prefix to masquerade");
+  }
+  const seen = new Set<string>();
+  const subnets: Cidr[] = [];
+  for (const text of texts) {
+    let cidr: Cidr;
+    try {
+      cidr = networkOf(parseCidr(text));
+    } catch (err) {
+      throw new RangeError(
+        `tunnelSubnets: ${JSON.stringify(text)} is not an IP prefix: ` +
+          (err instanceof Error ? err.message : String(err)),
+      );
+    }
+    const key = formatCidr(cidr);
+    if (!seen.has(key)) {
+      seen.add(key);
+      subnets.push(cidr);
+    }
+  }
+  return subnets;
+}
+
+/** The complete ruleset text for `nft -f -`; pure, throws RangeError on a bad option. */
+export function buildVpsRuleset(options: VpsRulesetOptions): string {
+  const table = checkTableName(options.table ?? DEFAULT_BOND_TABLE);
+  const tun = JSON.stringify(checkInterface("tunnelInterface", options.tunnelInterface));
+  const pub = JSON.stringify(checkInterface("publicInterface", options.publicInterface));
+  if (options.tunnelInterface === options.publicInterface) {
+    throw new RangeError(
+      `tunnelInterface and publicInterface are both ${tun}: the tunnel cannot be its own egress`,
+    );
+  }
+  const subnets = parseSubnets(options.tunnelSubnets);
+  // `tcp flags & (syn | rst) == syn` rather than the newer `syn / syn,rst` spelling, which
+  // older nft releases (Debian 11, older OpenWrt) do not parse.
+  const clampSyn = "tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu";
+  const masquerade = subnets.map((s) =>
+    `\t\toifname ${pub} ${s.family === 4 ? "ip" : "ip6"} saddr ${formatCidr(s)} masquerade`
+  );
+  const ref = `${BOND_TABLE_FAMILY} ${table}`;
+  return [
+    `add table ${ref}`,
+    `delete table ${ref}`,
+    `table ${ref} {`,
+    `\tchain forward {`,
+    `\t\ttype filter hook forward priority filter; policy accept;`,
+    `\t\tiifname ${tun} ${clampSyn}`,
+    `\t\toifname ${tun} ${clampSyn}`,
+    // Policy stays accept: our table must never drop what another firewall allows. These
+    // accepts end our chain for tunnel traffic (they cannot override another table's drop).
+    `\t\tiifname ${tun} oifname ${pub} accept`,
+    `\t\tiifname ${pub} oifname ${tun} accept`,
+    `\t}`,
+    `\tchain postrouting {`,
+    `\t\ttype nat hook postrouting priority srcnat; policy accept;`,
+    ...masquerade,
+    `\t}`,
+    `}`,
+    ``,
+  ].join("\n");
+}
