@@ -116,5 +116,9 @@ function writeLength(out: Uint8Array, at: number, len: number): void {
   out[at + 1] = len >>> 8;
   out[at + 2] = len >>> 16;
   out[at + 3] = len >>> 24;
-  out[at + 4] = out[at + 5] = out[at + 6] = out[at + 7] = 0;
+  out[at + 4] =
+    out[at + 5] =
+    out[at + 6] =
+    out[at + 7] =
+      0;
 }

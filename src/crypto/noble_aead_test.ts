@@ -47,7 +47,9 @@ Deno.test("noble AEAD opens the RFC 8439 appendix A.5 vector and rejects a flipp
   const plain = new Uint8Array(sealed.length - 16);
   assert.equal(aead.openRaw(key, nonce, aad, sealed, plain), true);
   const text = new TextDecoder().decode(plain);
-  assert.ok(text.startsWith("Internet-Drafts are draft documents valid for a maximum of six months"));
+  assert.ok(
+    text.startsWith("Internet-Drafts are draft documents valid for a maximum of six months"),
+  );
   assert.ok(text.endsWith("/\u201cwork in progress./\u201d"));
   sealed[10] ^= 1;
   assert.equal(aead.openRaw(key, nonce, aad, sealed, plain), false);
@@ -62,7 +64,11 @@ Deno.test("noble transport seal equals RFC 8439 AEAD with nonce 0^4 || le64(coun
     aead.seal(key, counter, msg, out);
     const nonce = new Uint8Array(12);
     new DataView(nonce.buffer).setBigUint64(4, BigInt(counter), true);
-    assert.equal(toHex(out), toHex(chacha20poly1305(key, nonce).encrypt(msg)), `counter ${counter}`);
+    assert.equal(
+      toHex(out),
+      toHex(chacha20poly1305(key, nonce).encrypt(msg)),
+      `counter ${counter}`,
+    );
     const back = new Uint8Array(msg.length);
     assert.equal(aead.open(key, counter, out, back), true);
     assert.deepEqual(back, msg);

@@ -69,7 +69,9 @@ Deno.test("allowed IPs agrees with a naive linear scan on random prefixes", () =
     const cidr = `${addr.join(".")}/${bits}`;
     t.insert(cidr, i);
     const p = parsePrefix(cidr);
-    const existing = naive.find((e) => e.bits === bits && e.addr.every((b, k) => b === p.address[k]));
+    const existing = naive.find((e) =>
+      e.bits === bits && e.addr.every((b, k) => b === p.address[k])
+    );
     if (existing) existing.value = i;
     else naive.push({ addr: p.address, bits, value: i });
   }

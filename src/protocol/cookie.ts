@@ -130,7 +130,10 @@ export class CookieChecker {
     const reply = new Uint8Array(COOKIE_REPLY_SIZE);
     reply[0] = MESSAGE_COOKIE_REPLY;
     new DataView(reply.buffer).setUint32(COOKIE_REPLY_RECEIVER_OFFSET, receiverIndex, true);
-    const nonce = reply.subarray(COOKIE_REPLY_NONCE_OFFSET, COOKIE_REPLY_NONCE_OFFSET + COOKIE_NONCE_SIZE);
+    const nonce = reply.subarray(
+      COOKIE_REPLY_NONCE_OFFSET,
+      COOKIE_REPLY_NONCE_OFFSET + COOKIE_NONCE_SIZE,
+    );
     this.#random(nonce);
     const at = mac1Offset(msg);
     const sealed = xaeadSeal(this.#cookieKey, nonce, cookie, msg.subarray(at, at + MAC_SIZE));
@@ -186,7 +189,10 @@ export class CookieGenerator {
   /** Decrypts and stores the cookie from a reply; false if it does not answer our last message. */
   consumeReply(now: number, reply: Uint8Array): boolean {
     if (!this.#hasLastMac1 || reply.length !== COOKIE_REPLY_SIZE) return false;
-    const nonce = reply.subarray(COOKIE_REPLY_NONCE_OFFSET, COOKIE_REPLY_NONCE_OFFSET + COOKIE_NONCE_SIZE);
+    const nonce = reply.subarray(
+      COOKIE_REPLY_NONCE_OFFSET,
+      COOKIE_REPLY_NONCE_OFFSET + COOKIE_NONCE_SIZE,
+    );
     const cookie = xaeadOpen(
       this.#cookieKey,
       nonce,

@@ -63,7 +63,11 @@ Deno.test("a cookie reply gives the initiator a mac2 the responder accepts from 
   assert.equal(checker.checkMac1(retry), true);
   assert.equal(checker.checkMac2(20, retry, src), true);
   assert.equal(checker.checkMac2(20, retry, Endpoint.parse("192.0.2.5:5001")), false, "port bound");
-  assert.equal(checker.checkMac2(20, retry, Endpoint.parse("192.0.2.6:5000")), false, "address bound");
+  assert.equal(
+    checker.checkMac2(20, retry, Endpoint.parse("192.0.2.6:5000")),
+    false,
+    "address bound",
+  );
   assert.equal(
     checker.checkMac2(COOKIE_REFRESH_TIME + 1, retry, src),
     false,
@@ -95,5 +99,8 @@ Deno.test("the initiator stops using a cookie after COOKIE_REFRESH_TIME", () => 
   assert.equal(gen.hasFreshCookie(COOKIE_REFRESH_TIME), false);
   const late = initiation(10);
   gen.addMacs(COOKIE_REFRESH_TIME, late);
-  assert.ok(late.subarray(INITIATION_SIZE - 16).every((b) => b === 0), "mac2 zero without a cookie");
+  assert.ok(
+    late.subarray(INITIATION_SIZE - 16).every((b) => b === 0),
+    "mac2 zero without a cookie",
+  );
 });

@@ -42,13 +42,13 @@ import { CookieChecker } from "./cookie.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { IndexTable } from "./index_table.ts";
 import {
+  ipPacketLength,
   IPV4_DST_OFFSET,
   IPV4_HEADER_MIN,
   IPV4_SRC_OFFSET,
   IPV6_DST_OFFSET,
   IPV6_HEADER_SIZE,
   IPV6_SRC_OFFSET,
-  ipPacketLength,
   ipVersion,
 } from "./inner_packet.ts";
 import { Keypair } from "./keypair.ts";
@@ -228,7 +228,9 @@ export class Core {
     }
     const keepalive = pc.persistentKeepalive ?? 0;
     if (!Number.isInteger(keepalive) || keepalive < 0 || keepalive > 65535) {
-      throw new RangeError(`${where}.persistentKeepalive must be 0-65535 seconds, got ${keepalive}`);
+      throw new RangeError(
+        `${where}.persistentKeepalive must be 0-65535 seconds, got ${keepalive}`,
+      );
     }
     for (const cidr of pc.allowedIps) {
       try {
@@ -416,7 +418,12 @@ export class Core {
     const n = d.length - TRANSPORT_MIN_SIZE;
     const plain = this.#plain;
     if (
-      !this.#aead.open(kp.receiveKey, counter, d.subarray(TRANSPORT_HEADER_SIZE), plain.subarray(0, n))
+      !this.#aead.open(
+        kp.receiveKey,
+        counter,
+        d.subarray(TRANSPORT_HEADER_SIZE),
+        plain.subarray(0, n),
+      )
     ) {
       this.stats.dropBadAuth++;
       return;
@@ -497,7 +504,9 @@ export class Core {
   sendControl(now: number, peer: Peer, payload: Uint8Array): void {
     if (!this.peers.includes(peer)) throw new RangeError(`sendControl: unknown peer ${peer.name}`);
     if (payload.length < 1 || payload.length > MAX_CONTENT_SIZE) {
-      throw new RangeError(`sendControl: payload length must be 1-${MAX_CONTENT_SIZE}, got ${payload.length}`);
+      throw new RangeError(
+        `sendControl: payload length must be 1-${MAX_CONTENT_SIZE}, got ${payload.length}`,
+      );
     }
     if (ipVersion(payload, 0, payload.length) !== 0) {
       throw new RangeError(
@@ -601,7 +610,7 @@ export class Core {
     const to = peer.endpoint;
     if (to === undefined) {
       // Nowhere to send it: the peer must reach us first (the VPS side of a router peer).
-      this.stats.tunnelDropNoEndpoint++;
+      this.stats.initiationsNoEndpoint++;
       return;
     }
     peer.lastInitiationSent = now;

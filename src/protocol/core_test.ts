@@ -1,18 +1,25 @@
 import assert from "node:assert/strict";
 import {
+  KEEPALIVE_TIMEOUT,
   MAX_TIMER_HANDSHAKES,
   MESSAGE_COOKIE_REPLY,
   MESSAGE_INITIATION,
   MESSAGE_RESPONSE,
   MESSAGE_TRANSPORT,
   REJECT_AFTER_TIME,
+  REKEY_ATTEMPT_TIME,
   REKEY_TIMEOUT,
   REKEY_TIMEOUT_JITTER_MAX,
-  KEEPALIVE_TIMEOUT,
-  REKEY_ATTEMPT_TIME,
 } from "./constants.ts";
 import { Endpoint, parseIPv6 } from "./endpoint.ts";
-import { ipv4Packet, ipv6Packet, pair, pattern, type TestNetwork, type TestNode } from "./test_network.ts";
+import {
+  ipv4Packet,
+  ipv6Packet,
+  pair,
+  pattern,
+  type TestNetwork,
+  type TestNode,
+} from "./test_network.ts";
 
 /** A -> B data packet that starts the handshake; returns the packet. */
 function connect(net: TestNetwork, a: TestNode, b: TestNode): Uint8Array {
@@ -29,8 +36,16 @@ Deno.test("two cores complete a handshake and carry data both ways byte-exact", 
   const first = connect(net, a, b);
   assert.deepEqual(b.tunnel[0], first);
   // Three messages crossed: initiation, response, then the queued data (which confirms keys).
-  assert.deepEqual(net.log.map((d) => d.data[0]), [MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT]);
-  assert.equal(b.peer.lastHandshakeMs, net.now, "responder confirmed by the first transport packet");
+  assert.deepEqual(net.log.map((d) => d.data[0]), [
+    MESSAGE_INITIATION,
+    MESSAGE_RESPONSE,
+    MESSAGE_TRANSPORT,
+  ]);
+  assert.equal(
+    b.peer.lastHandshakeMs,
+    net.now,
+    "responder confirmed by the first transport packet",
+  );
   assert.equal(b.peer.endpoint?.toString(), "192.0.2.2:40000", "responder learned the endpoint");
 
   for (let i = 0; i < 20; i++) {
@@ -103,7 +118,10 @@ Deno.test("responder keeps sending under its old keys until the new ones are con
 
 Deno.test("rekey after REKEY_AFTER_TIME keeps data flowing across the new handshake", () => {
   const rekeyAfterTime = 3000;
-  const { net, a, b } = pair({ a: { timers: { rekeyAfterTime } }, b: { timers: { rekeyAfterTime } } });
+  const { net, a, b } = pair({
+    a: { timers: { rekeyAfterTime } },
+    b: { timers: { rekeyAfterTime } },
+  });
   connect(net, a, b);
   const firstKeys = a.peer.keypairs.current!;
   let sent = 1;
@@ -135,7 +153,10 @@ Deno.test("handshake retries with jitter after REKEY_TIMEOUT when the response i
   for (let i = 0; i < 6; i++) {
     const deadline = a.core.nextDeadline();
     assert.ok(deadline >= last + REKEY_TIMEOUT, `retry ${i} not before REKEY_TIMEOUT`);
-    assert.ok(deadline <= last + REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX, `retry ${i} jitter bounded`);
+    assert.ok(
+      deadline <= last + REKEY_TIMEOUT + REKEY_TIMEOUT_JITTER_MAX,
+      `retry ${i} jitter bounded`,
+    );
     const before = net.sentBy(a, MESSAGE_INITIATION).length;
     net.now = deadline - 1;
     a.core.tick(net.now);
@@ -273,14 +294,24 @@ Deno.test("an initiation from a core with other keys is dropped", () => {
   const { net, a, b } = pair();
   const c = net.node("c", "203.0.113.9:1000");
   // C knows B's public key (valid mac1) but B does not know C.
-  net.start(c, [{ name: "b", publicKey: b.publicKey, endpoint: b.endpoint.clone(), allowedIps: ["10.0.0.0/24"] }]);
+  net.start(c, [{
+    name: "b",
+    publicKey: b.publicKey,
+    endpoint: b.endpoint.clone(),
+    allowedIps: ["10.0.0.0/24"],
+  }]);
   net.sendFromTunnel(c, ipv4Packet("10.0.0.3", "10.0.0.1", pattern(10, 1)));
   net.deliverAll();
   assert.equal(b.core.stats.dropBadInitiation, 1);
   assert.equal(b.core.stats.responsesSent, 0);
   // D thinks B has another key: mac1 fails before any Diffie-Hellman.
   const d = net.node("d", "203.0.113.10:1000");
-  net.start(d, [{ name: "b", publicKey: a.publicKey, endpoint: b.endpoint.clone(), allowedIps: ["10.0.0.0/24"] }]);
+  net.start(d, [{
+    name: "b",
+    publicKey: a.publicKey,
+    endpoint: b.endpoint.clone(),
+    allowedIps: ["10.0.0.0/24"],
+  }]);
   net.sendFromTunnel(d, ipv4Packet("10.0.0.4", "10.0.0.1", pattern(10, 1)));
   net.deliverAll();
   assert.equal(b.core.stats.dropBadMac1, 1);
@@ -292,13 +323,36 @@ Deno.test("truncated, oversized and garbage datagrams are counted and never thro
   connect(net, a, b);
   const from = Endpoint.parse("203.0.113.5:999");
   const drops = () =>
-    Object.entries(b.core.stats).filter(([k]) => k.startsWith("drop")).reduce((s, [, v]) => s + v, 0);
+    Object.entries(b.core.stats).filter(([k]) => k.startsWith("drop")).reduce(
+      (s, [, v]) => s + v,
+      0,
+    );
   let seed = 7;
   const rnd = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
   };
-  const sizes = [0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 91, 92, 93, 147, 148, 149, 65535, 65536, 70000];
+  const sizes = [
+    0,
+    1,
+    3,
+    4,
+    31,
+    32,
+    33,
+    63,
+    64,
+    65,
+    91,
+    92,
+    93,
+    147,
+    148,
+    149,
+    65535,
+    65536,
+    70000,
+  ];
   let n = 0;
   const before = drops();
   for (let i = 0; i < 3000; i++) {
@@ -336,7 +390,12 @@ Deno.test("truncated, oversized and garbage datagrams are counted and never thro
 Deno.test("a flood of initiations triggers cookie replies; the initiator retries with mac2 and completes", () => {
   const { net, a, b } = pair({ b: { underLoadThreshold: 3 } });
   const c = net.node("c", "203.0.113.9:1000");
-  net.start(c, [{ name: "b", publicKey: b.publicKey, endpoint: b.endpoint.clone(), allowedIps: ["10.0.0.0/24"] }]);
+  net.start(c, [{
+    name: "b",
+    publicKey: b.publicKey,
+    endpoint: b.endpoint.clone(),
+    allowedIps: ["10.0.0.0/24"],
+  }]);
   net.sendFromTunnel(c, ipv4Packet("10.0.0.3", "10.0.0.1", pattern(10, 1)));
   const floodMsg = net.queue.shift()!;
   const flood = () => {
@@ -463,8 +522,14 @@ Deno.test("control frames travel to the peer's control handler, padded to 16", (
 });
 
 Deno.test("configuration errors name the offending key", () => {
-  assert.throws(() => pair({ aPeer: { allowedIps: ["10.0.0.0/99"] } }), /peers\[0\] \(b\)\.allowedIps.*10\.0\.0\.0\/99/);
-  assert.throws(() => pair({ aPeer: { presharedKey: new Uint8Array(3) } }), /presharedKey must be 32 bytes/);
+  assert.throws(
+    () => pair({ aPeer: { allowedIps: ["10.0.0.0/99"] } }),
+    /peers\[0\] \(b\)\.allowedIps.*10\.0\.0\.0\/99/,
+  );
+  assert.throws(
+    () => pair({ aPeer: { presharedKey: new Uint8Array(3) } }),
+    /presharedKey must be 32 bytes/,
+  );
   assert.throws(() => pair({ a: { timers: { rekeyTimeout: -1 } } }), /timers\.rekeyTimeout/);
 });
 

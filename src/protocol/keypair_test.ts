@@ -4,13 +4,18 @@ import { Keypair, KeypairSet } from "./keypair.ts";
 let nextIndex = 1;
 function kp(isInitiator: boolean): Keypair<string> {
   const i = nextIndex++;
-  return new Keypair("peer", {
-    sendKey: new Uint8Array(32).fill(i),
-    receiveKey: new Uint8Array(32).fill(i),
-    isInitiator,
-    localIndex: i,
-    remoteIndex: 1000 + i,
-  }, 0, 64);
+  return new Keypair(
+    "peer",
+    {
+      sendKey: new Uint8Array(32).fill(i),
+      receiveKey: new Uint8Array(32).fill(i),
+      isInitiator,
+      localIndex: i,
+      remoteIndex: 1000 + i,
+    },
+    0,
+    64,
+  );
 }
 
 Deno.test("initiator keypairs become current at once, the old current becomes previous", () => {

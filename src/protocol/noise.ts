@@ -29,9 +29,9 @@ import {
   RESPONSE_SENDER_OFFSET,
   RESPONSE_SIZE,
 } from "./constants.ts";
-import { dh, type DhKeypair, dhGenerate } from "./dh.ts";
+import { dh, dhGenerate, type DhKeypair } from "./dh.ts";
 import { hash, kdf1, kdf2, kdf3 } from "./hash.ts";
-import { TAI64N_SIZE, tai64n, tai64nAfter } from "./tai64n.ts";
+import { tai64n, TAI64N_SIZE, tai64nAfter } from "./tai64n.ts";
 
 const encoder = new TextEncoder();
 /** C0 = HASH(CONSTRUCTION). */

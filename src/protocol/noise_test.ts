@@ -28,7 +28,12 @@ Deno.test("Noise IKpsk2 handshake derives mirrored transport keys", () => {
   const { i, r, atI, atR } = setup();
   const init = createInitiation(i, atI.handshake, 111, 1_700_000_000_000, random)!;
   assert.equal(init.length, 148);
-  const found = consumeInitiation(r, init, 0, (k) => k.every((b, n) => b === i.publicKey[n]) ? atR : undefined);
+  const found = consumeInitiation(
+    r,
+    init,
+    0,
+    (k) => k.every((b, n) => b === i.publicKey[n]) ? atR : undefined,
+  );
   assert.equal(found, atR);
   assert.equal(atR.handshake.remoteIndex, 111);
   const resp = createResponse(atR.handshake, 222, random)!;

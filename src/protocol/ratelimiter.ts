@@ -43,7 +43,9 @@ export class RateLimiter {
     const maxEntries = options.maxEntries ?? RATELIMIT_MAX_ENTRIES;
     if (!(perSecond > 0)) throw new RangeError(`ratelimit perSecond must be > 0, got ${perSecond}`);
     if (!(burst >= 1)) throw new RangeError(`ratelimit burst must be >= 1, got ${burst}`);
-    if (!(maxEntries >= 1)) throw new RangeError(`ratelimit maxEntries must be >= 1, got ${maxEntries}`);
+    if (!(maxEntries >= 1)) {
+      throw new RangeError(`ratelimit maxEntries must be >= 1, got ${maxEntries}`);
+    }
     this.#cost = 1000 / perSecond;
     this.#maxTokens = this.#cost * burst;
     this.#maxEntries = maxEntries;

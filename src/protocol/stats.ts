@@ -43,7 +43,8 @@ export interface CoreStats {
   tunnelDropStagedOverflow: number;
   /** Queued packets discarded because the handshake gave up or keys were wiped. */
   tunnelDropStagedFlushed: number;
-  tunnelDropNoEndpoint: number;
+  /** Handshakes that could not start because the peer has no known endpoint yet. */
+  initiationsNoEndpoint: number;
 }
 
 export function newCoreStats(): CoreStats {
@@ -82,6 +83,6 @@ export function newCoreStats(): CoreStats {
     tunnelDropNoPeer: 0,
     tunnelDropStagedOverflow: 0,
     tunnelDropStagedFlushed: 0,
-    tunnelDropNoEndpoint: 0,
+    initiationsNoEndpoint: 0,
   };
 }

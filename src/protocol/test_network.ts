@@ -73,7 +73,12 @@ export class TestNetwork {
       },
       {
         sendToNetwork: (_peer, to, datagram) => {
-          const d = { from: node.endpoint.clone(), to: to.clone(), data: datagram.slice(), sender: node };
+          const d = {
+            from: node.endpoint.clone(),
+            to: to.clone(),
+            data: datagram.slice(),
+            sender: node,
+          };
           this.log.push(d);
           if (!this.drop(d)) this.queue.push(d);
         },

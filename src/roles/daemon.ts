@@ -9,7 +9,8 @@
  *   2. UDP sockets (router: an ephemeral port per endpoint family, marked for policy routing;
  *      VPS: listen_port on IPv4 and IPv6)
  *   3. routing (allowed-IP routes; router: policy rules keeping the underlay for the tunnel)
- *   4. VPS: IP forwarding and the nftables table (masquerade out of nat.public_interface)
+ *   4. VPS: IP forwarding and the nftables table (masquerade out of nat.public_interface);
+ *      router: the nftables table clamping TCP MSS to the tunnel MTU
  *   5. the data path worker
  */
 import type { BondConfig } from "../config/types.ts";
@@ -26,6 +27,7 @@ import { applyRoutingPlan, removeStaleRules } from "./routing.ts";
 import { openRoleSockets } from "./sockets.ts";
 import { resolveEndpoint } from "./resolve.ts";
 import { setUpVpsEgress } from "./vps_egress.ts";
+import { setUpRouterClamp } from "./router_clamp.ts";
 import { testTimerOverrides } from "./test_hooks.ts";
 
 export interface DaemonOptions {
@@ -94,6 +96,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     }
     applyRoutingPlan(nl, plan, teardown, log);
     if (config.role === "vps") await setUpVpsEgress(config, tun.name, sysctls, teardown, log);
+    else await setUpRouterClamp(tun.name, teardown, log);
     if (stopSignal) return 0;
 
     const timers = testTimerOverrides(log);

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
-import { waitFor } from "./harness/wait_for.ts";
 import { buildTopology, type Topology } from "../../lab/topology.ts";
 import {
   latestHandshake,
@@ -19,11 +18,10 @@ import {
   wgPubKey,
 } from "../../lab/wg_reference.ts";
 import { bondConfigText, startBond } from "../../lab/bond_node.ts";
-import { tcpTransfer } from "../../lab/transfer.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
-import { formatIPv6, parseIPv6 } from "../../src/protocol/endpoint.ts";
 import { TEST_TIMERS_ENV } from "../../src/roles/test_hooks.ts";
 import { assertNothingLeft } from "./leftovers.ts";
+import { assertTransfer, peerAddressSeenBy, ping, pingUntilUp } from "./traffic.ts";
 
 const ignore = !canCreateNamespaces();
 const BOND_IF = "bnd0";
@@ -31,27 +29,6 @@ const BOND_IF = "bnd0";
 function bondKeys() {
   const priv = generatePrivateKey();
   return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
-}
-
-async function ping(lab: Lab, host: string, address: string, count = 3): Promise<void> {
-  const family = address.includes(":") ? ["-6"] : ["-4"];
-  await lab.run(host, ["ping", ...family, "-c", String(count), "-i", "0.2", "-W", "2", address]);
-}
-
-/** Pings until one answer comes back (a tunnel coming up, or back after a restart). */
-async function pingUntilUp(lab: Lab, host: string, address: string, timeoutMs: number) {
-  const family = address.includes(":") ? "-6" : "-4";
-  await waitFor(async () => {
-    const r = await lab.exec(host, ["ping", family, "-c", "1", "-W", "1", address]);
-    return r.code === 0;
-  }, { timeoutMs, intervalMs: 200, what: `ping ${address} from ${host}` });
-}
-
-async function assertTransfer(lab: Lab, from: string, to: string, address: string, bytes: number, mbps = 0) {
-  const r = await tcpTransfer(lab, { from, to, address, bytes, mbps });
-  assert.equal(r.received.bytes, bytes, `received ${r.received.bytes} of ${bytes} bytes`);
-  assert.equal(r.received.sha256, r.sent.sha256, "content differs");
-  return r;
 }
 
 interface StockServerSetup {
@@ -271,27 +248,3 @@ Deno.test({
     await assertNothingLeft(lab, c.topo.hosts.vps, BOND_IF);
   },
 });
-
-/** Connects from `client` to a one-shot TCP server on `host` that prints the peer's address. */
-async function peerAddressSeenBy(lab: Lab, host: string, address: string, client: string): Promise<string> {
-  const port = String(7000 + Math.floor(Math.random() * 1000));
-  const server = lab.spawn(host, [
-    "socat",
-    "-u",
-    address.includes(":")
-      ? `TCP6-LISTEN:${port},bind=[${address}],reuseaddr`
-      : `TCP4-LISTEN:${port},bind=${address},reuseaddr`,
-    "SYSTEM:echo $SOCAT_PEERADDR >&2",
-  ]);
-  try {
-    await new Promise((r) => setTimeout(r, 300));
-    const target = address.includes(":") ? `TCP6:[${address}]:${port}` : `TCP4:${address}:${port}`;
-    await lab.run(client, ["socat", "-u", "OPEN:/dev/null", target], { timeoutMs: 10_000 });
-    await waitFor(() => server.stderr().trim().length > 0, { timeoutMs: 5000, what: "peer address" });
-    const seen = server.stderr().trim().replace(/^\[|\]$/g, "");
-    // socat prints IPv6 unabbreviated: compare in canonical form.
-    return seen.includes(":") ? formatIPv6(parseIPv6(seen)) : seen;
-  } finally {
-    await server.stop();
-  }
-}

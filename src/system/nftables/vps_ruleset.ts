@@ -34,7 +34,7 @@ export interface VpsRulesetOptions {
  */
 const INTERFACE_NAME = /^[^\s/:"\\]{1,15}$/;
 
-function checkInterface(key: string, name: string): string {
+export function checkInterface(key: string, name: string): string {
   if (!INTERFACE_NAME.test(name) || name === "." || name === "..") {
     throw new RangeError(
       `${key}: ${JSON.stringify(name)} is not a valid interface name ` +
@@ -69,6 +69,13 @@ function parseSubnets(texts: readonly string[]): Cidr[] {
   return subnets;
 }
 
+/**
+ * Clamps the MSS of TCP SYNs to the route's MTU. `tcp flags & (syn | rst) == syn` rather than
+ * the newer `syn / syn,rst` spelling, which older nft releases (Debian 11, older OpenWrt) do
+ * not parse.
+ */
+export const CLAMP_SYN = "tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu";
+
 /** The complete ruleset text for `nft -f -`; pure, throws RangeError on a bad option. */
 export function buildVpsRuleset(options: VpsRulesetOptions): string {
   const table = checkTableName(options.table ?? DEFAULT_BOND_TABLE);
@@ -80,9 +87,6 @@ export function buildVpsRuleset(options: VpsRulesetOptions): string {
     );
   }
   const subnets = parseSubnets(options.tunnelSubnets);
-  // `tcp flags & (syn | rst) == syn` rather than the newer `syn / syn,rst` spelling, which
-  // older nft releases (Debian 11, older OpenWrt) do not parse.
-  const clampSyn = "tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu";
   const masquerade = subnets.map((s) =>
     `\t\toifname ${pub} ${s.family === 4 ? "ip" : "ip6"} saddr ${formatCidr(s)} masquerade`
   );
@@ -93,8 +97,8 @@ export function buildVpsRuleset(options: VpsRulesetOptions): string {
     `table ${ref} {`,
     `\tchain forward {`,
     `\t\ttype filter hook forward priority filter; policy accept;`,
-    `\t\tiifname ${tun} ${clampSyn}`,
-    `\t\toifname ${tun} ${clampSyn}`,
+    `\t\tiifname ${tun} ${CLAMP_SYN}`,
+    `\t\toifname ${tun} ${CLAMP_SYN}`,
     // Policy stays accept: our table must never drop what another firewall allows. These
     // accepts end our chain for tunnel traffic (they cannot override another table's drop).
     `\t\tiifname ${tun} oifname ${pub} accept`,

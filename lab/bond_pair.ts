@@ -1,0 +1,103 @@
+/**
+ * bond on both ends of the lab topology, as a user would run it: the VPS listening on its
+ * public address and masquerading out of eth0, the router sending everything (its own traffic
+ * and its LAN's) through the tunnel by policy routing while its underlay stays reachable.
+ */
+import type { Lab } from "../tests/netns/harness/netns.ts";
+import type { Topology } from "./topology.ts";
+import { type BondNode, bondConfigText, startBond, type StartBondOptions } from "./bond_node.ts";
+import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
+
+export const BOND_TUNNEL = {
+  interfaceName: "bnd0",
+  listenPort: 65535,
+  mtu: 1420,
+  vps: { v4: "10.77.0.1", v6: "fd77::1" },
+  router: { v4: "10.77.0.2", v6: "fd77::2" },
+} as const;
+
+export interface BondPair {
+  router: BondNode;
+  vps: BondNode;
+  routerConfig: string;
+  vpsConfig: string;
+  stop(): Promise<void>;
+}
+
+export interface BondPairOptions {
+  /** Which VPS address the router dials. @default "v4" */
+  endpointFamily?: "v4" | "v6";
+  /** crypto.backend for both ends. @default auto */
+  crypto?: string;
+  env?: StartBondOptions["env"];
+  /** Router sends everything through the tunnel. @default true */
+  defaultRoute?: boolean;
+}
+
+function keyPair() {
+  const priv = generatePrivateKey();
+  return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
+}
+
+export function bondPairConfigs(topo: Topology, opts: BondPairOptions = {}) {
+  const t = BOND_TUNNEL;
+  const routerKeys = keyPair();
+  const vpsKeys = keyPair();
+  const vpsAddr = topo.vps.eth0[opts.endpointFamily ?? "v4"];
+  const endpoint = vpsAddr.includes(":") ? `[${vpsAddr}]` : vpsAddr;
+  const vpsConfig = bondConfigText({
+    role: "vps",
+    privateKey: vpsKeys.priv,
+    interfaceName: t.interfaceName,
+    addresses: [`${t.vps.v4}/24`, `${t.vps.v6}/64`],
+    mtu: t.mtu,
+    listenPort: t.listenPort,
+    peers: [{
+      name: "home",
+      publicKey: routerKeys.pub,
+      // The router's tunnel addresses and its LAN, which the VPS routes back through the tunnel.
+      allowedIps: [`${t.router.v4}/32`, `${t.router.v6}/128`, topo.subnets.lan.v4, topo.subnets.lan.v6],
+    }],
+    publicInterface: topo.vps.eth0.ifname,
+    crypto: opts.crypto,
+  });
+  const routerConfig = bondConfigText({
+    role: "router",
+    privateKey: routerKeys.priv,
+    interfaceName: t.interfaceName,
+    addresses: [`${t.router.v4}/24`, `${t.router.v6}/64`],
+    mtu: t.mtu,
+    peers: [{
+      name: "edge",
+      publicKey: vpsKeys.pub,
+      endpoint: `${endpoint}:${t.listenPort}`,
+      allowedIps: ["0.0.0.0/0", "::/0"],
+      persistentKeepalive: 25,
+    }],
+    defaultRoute: opts.defaultRoute ?? true,
+    crypto: opts.crypto,
+  });
+  return { routerConfig, vpsConfig };
+}
+
+export async function startBondPair(lab: Lab, topo: Topology, opts: BondPairOptions = {}): Promise<BondPair> {
+  const { routerConfig, vpsConfig } = bondPairConfigs(topo, opts);
+  const vps = await startBond(lab, topo.hosts.vps, vpsConfig, { env: opts.env });
+  let router: BondNode;
+  try {
+    router = await startBond(lab, topo.hosts.router, routerConfig, { env: opts.env });
+  } catch (err) {
+    await vps.stop();
+    throw err;
+  }
+  return {
+    router,
+    vps,
+    routerConfig,
+    vpsConfig,
+    stop: async () => {
+      await router.stop();
+      await vps.stop();
+    },
+  };
+}
