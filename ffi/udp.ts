@@ -29,7 +29,8 @@ import {
 import { check, EINVAL, type ErrnoHints, isErrno, lastErrno } from "./errno.ts";
 import { cString, libc, usize } from "./libc.ts";
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_MAX_SIZE } from "./structs.ts";
-import { Endpoint, parseIPv4, parseIPv6 } from "../src/protocol/endpoint.ts";
+import { Endpoint } from "../src/protocol/endpoint.ts";
+import { parseIPv4, parseIPv6 } from "../src/net/ip_address.ts";
 
 const PRIVILEGE_HINTS: ErrnoHints = {
   EPERM: "needs CAP_NET_ADMIN/CAP_NET_RAW (run as root)",

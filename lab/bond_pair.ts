@@ -5,7 +5,7 @@
  */
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { Topology } from "./topology.ts";
-import { type BondNode, bondConfigText, startBond, type StartBondOptions } from "./bond_node.ts";
+import { bondConfigText, type BondNode, startBond, type StartBondOptions } from "./bond_node.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
 
 export const BOND_TUNNEL = {
@@ -56,7 +56,12 @@ export function bondPairConfigs(topo: Topology, opts: BondPairOptions = {}) {
       name: "home",
       publicKey: routerKeys.pub,
       // The router's tunnel addresses and its LAN, which the VPS routes back through the tunnel.
-      allowedIps: [`${t.router.v4}/32`, `${t.router.v6}/128`, topo.subnets.lan.v4, topo.subnets.lan.v6],
+      allowedIps: [
+        `${t.router.v4}/32`,
+        `${t.router.v6}/128`,
+        topo.subnets.lan.v4,
+        topo.subnets.lan.v6,
+      ],
     }],
     publicInterface: topo.vps.eth0.ifname,
     crypto: opts.crypto,
@@ -80,7 +85,11 @@ export function bondPairConfigs(topo: Topology, opts: BondPairOptions = {}) {
   return { routerConfig, vpsConfig };
 }
 
-export async function startBondPair(lab: Lab, topo: Topology, opts: BondPairOptions = {}): Promise<BondPair> {
+export async function startBondPair(
+  lab: Lab,
+  topo: Topology,
+  opts: BondPairOptions = {},
+): Promise<BondPair> {
   const { routerConfig, vpsConfig } = bondPairConfigs(topo, opts);
   const vps = await startBond(lab, topo.hosts.vps, vpsConfig, { env: opts.env });
   let router: BondNode;

@@ -11,7 +11,11 @@
  */
 import { parseArgs } from "node:util";
 import { Lab } from "../tests/netns/harness/netns.ts";
-import { cleanupStaleLabs, processStartTime, REGISTRY_DIR } from "../tests/netns/harness/lab_registry.ts";
+import {
+  cleanupStaleLabs,
+  processStartTime,
+  REGISTRY_DIR,
+} from "../tests/netns/harness/lab_registry.ts";
 import { buildTopology, type Topology } from "./topology.ts";
 import { BOND_TUNNEL, type BondPair, startBondPair } from "./bond_pair.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
@@ -74,7 +78,9 @@ try {
   await report(lab, topo, seconds);
 } catch (err) {
   console.error(`lab: ${(err as Error).message}`);
-  for (const node of [pair?.vps, pair?.router]) if (node) console.error(`--- ${node.host} log ---\n${node.log()}`);
+  for (const node of [pair?.vps, pair?.router]) {
+    if (node) console.error(`--- ${node.host} log ---\n${node.log()}`);
+  }
   await stop(1);
 }
 
@@ -97,29 +103,64 @@ if (values.once) {
 
 function printTopology(t: Topology): void {
   console.log(`== lab ${lab.id} ==`);
-  console.log(`  lan ${t.lan.eth0.v4} ── router ══ wan ${t.router.wan.v4} ── inet ── vps ${t.vps.eth0.v4} ── inet ── srv ${t.srv.eth0.v4}`);
-  console.log(`  tunnel bnd0: router ${BOND_TUNNEL.router.v4} / ${BOND_TUNNEL.router.v6}  ⇄  vps ${BOND_TUNNEL.vps.v4} / ${BOND_TUNNEL.vps.v6}`);
+  console.log(
+    `  lan ${t.lan.eth0.v4} ── router ══ wan ${t.router.wan.v4} ── inet ── vps ${t.vps.eth0.v4} ── inet ── srv ${t.srv.eth0.v4}`,
+  );
+  console.log(
+    `  tunnel bnd0: router ${BOND_TUNNEL.router.v4} / ${BOND_TUNNEL.router.v6}  ⇄  vps ${BOND_TUNNEL.vps.v4} / ${BOND_TUNNEL.vps.v6}`,
+  );
 }
 
 async function report(lab: Lab, t: Topology, seconds: number): Promise<void> {
   const h = t.hosts;
   console.log("\n== reachability (LAN host → public server, through the tunnel) ==");
   for (const addr of [t.srv.eth0.v4, t.srv.eth0.v6]) {
-    const r = await lab.exec(h.lan, ["ping", addr.includes(":") ? "-6" : "-4", "-c", "5", "-i", "0.2", addr]);
+    const r = await lab.exec(h.lan, [
+      "ping",
+      addr.includes(":") ? "-6" : "-4",
+      "-c",
+      "5",
+      "-i",
+      "0.2",
+      addr,
+    ]);
     const rtt = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1];
     const loss = /(\d+)% packet loss/.exec(r.stdout)?.[1];
-    console.log(`  ping ${addr.padEnd(16)} ${r.code === 0 ? `ok  rtt ${rtt} ms  loss ${loss}%` : "FAILED"}`);
+    console.log(
+      `  ping ${addr.padEnd(16)} ${r.code === 0 ? `ok  rtt ${rtt} ms  loss ${loss}%` : "FAILED"}`,
+    );
   }
   const route = (await lab.ip(h.router, ["route", "get", t.srv.eth0.v4])).trim().split("\n")[0];
   console.log(`  router: ${route}`);
 
   console.log(`\n== speed test (iperf3, ${seconds} s each, LAN host ⇄ public server) ==`);
   const up = await iperfTcp(lab, { server: h.srv, client: h.lan, address: t.srv.eth0.v4, seconds });
-  const down = await iperfTcp(lab, { server: h.srv, client: h.lan, address: t.srv.eth0.v4, seconds, reverse: true });
-  const udp = await iperfUdp(lab, { server: h.srv, client: h.lan, address: t.srv.eth0.v4, seconds, rateMbps: 200 });
-  console.log(`  through bond   TCP up ${fmt(up.gbps)}   TCP down ${fmt(down.gbps)}   UDP 200 Mbit/s offered: ${fmt(udp.gbps)}, loss ${udp.lossPercent.toFixed(2)}%`);
+  const down = await iperfTcp(lab, {
+    server: h.srv,
+    client: h.lan,
+    address: t.srv.eth0.v4,
+    seconds,
+    reverse: true,
+  });
+  const udp = await iperfUdp(lab, {
+    server: h.srv,
+    client: h.lan,
+    address: t.srv.eth0.v4,
+    seconds,
+    rateMbps: 200,
+  });
+  console.log(
+    `  through bond   TCP up ${fmt(up.gbps)}   TCP down ${
+      fmt(down.gbps)
+    }   UDP 200 Mbit/s offered: ${fmt(udp.gbps)}, loss ${udp.lossPercent.toFixed(2)}%`,
+  );
   // router → its WAN next hop: the one destination the full tunnel leaves on the underlay.
-  const bare = await iperfTcp(lab, { server: h.inet, client: h.router, address: t.inet.router.v4, seconds });
+  const bare = await iperfTcp(lab, {
+    server: h.inet,
+    client: h.router,
+    address: t.inet.router.v4,
+    seconds,
+  });
   console.log(`  underlay (router → ISP, no tunnel)  TCP ${fmt(bare.gbps)}`);
 }
 
@@ -146,6 +187,8 @@ async function labDown(): Promise<number> {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   const removed = await cleanupStaleLabs({ orphanAgeMinutes: 0 });
-  console.log(found + removed.length === 0 ? "lab: no lab running" : `lab: stopped ${found} lab(s)`);
+  console.log(
+    found + removed.length === 0 ? "lab: no lab running" : `lab: stopped ${found} lab(s)`,
+  );
   return 0;
 }

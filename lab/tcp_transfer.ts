@@ -67,6 +67,8 @@ if (mode === "receive") {
   await writer.close();
   console.log(`${sent} ${await sha256Hex(chunks)}`);
 } else {
-  console.error("usage: tcp_transfer.ts receive ADDRESS PORT | send ADDRESS PORT BYTES [MBPS] [SEED]");
+  console.error(
+    "usage: tcp_transfer.ts receive ADDRESS PORT | send ADDRESS PORT BYTES [MBPS] [SEED]",
+  );
   Deno.exit(2);
 }

@@ -31,7 +31,15 @@ function parseLine(text: string, who: string): { bytes: number; sha256: string }
 export async function tcpTransfer(lab: Lab, o: TransferOptions): Promise<TransferResult> {
   const port = String(o.port ?? 5201 + Math.floor(Math.random() * 1000));
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const receiver = lab.spawn(o.to, [Deno.execPath(), "run", "-A", SCRIPT, "receive", o.address, port]);
+  const receiver = lab.spawn(o.to, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    SCRIPT,
+    "receive",
+    o.address,
+    port,
+  ]);
   try {
     await waitFor(() => {
       if (receiver.exited) throw new Error(`receiver exited: ${receiver.stderr()}`);
@@ -39,13 +47,23 @@ export async function tcpTransfer(lab: Lab, o: TransferOptions): Promise<Transfe
     }, { timeoutMs: 15_000, what: "transfer receiver listening" });
     const start = performance.now();
     const sender = await lab.exec(o.from, [
-      Deno.execPath(), "run", "-A", SCRIPT, "send", o.address, port, String(o.bytes),
-      String(o.mbps ?? 0), "7",
+      Deno.execPath(),
+      "run",
+      "-A",
+      SCRIPT,
+      "send",
+      o.address,
+      port,
+      String(o.bytes),
+      String(o.mbps ?? 0),
+      "7",
     ], { timeoutMs });
     if (sender.code !== 0) throw new Error(`sender failed (${sender.code}): ${sender.stderr}`);
     await Promise.race([
       receiver.status,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("receiver did not finish")), 10_000)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("receiver did not finish")), 10_000)
+      ),
     ]);
     return {
       sent: parseLine(sender.stdout, "sender"),

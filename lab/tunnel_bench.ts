@@ -25,7 +25,14 @@ interface Row {
   udp: UdpResult;
 }
 
-async function measure(lab: Lab, topo: Topology, name: string, server: string, address: string, o: Required<TunnelBenchOptions>): Promise<Row> {
+async function measure(
+  lab: Lab,
+  topo: Topology,
+  name: string,
+  server: string,
+  address: string,
+  o: Required<TunnelBenchOptions>,
+): Promise<Row> {
   const run = { server, client: topo.hosts.router, address, seconds: o.seconds };
   const tcp = await iperfTcp(lab, run);
   const udp = await iperfUdp(lab, { ...run, rateMbps: o.udpRateMbps, length: 1200 });
@@ -33,11 +40,17 @@ async function measure(lab: Lab, topo: Topology, name: string, server: string, a
 }
 
 export async function runTunnelBench(opts: TunnelBenchOptions = {}): Promise<void> {
-  const o = { seconds: opts.seconds ?? 5, udpRateMbps: opts.udpRateMbps ?? 500, noble: opts.noble ?? true };
+  const o = {
+    seconds: opts.seconds ?? 5,
+    udpRateMbps: opts.udpRateMbps ?? 500,
+    noble: opts.noble ?? true,
+  };
   await using lab = await Lab.create("bench");
   const topo = await buildTopology(lab);
   const rows: Row[] = [];
-  console.log(`tunnel bench: iperf3 router → vps, one TCP stream and UDP at ${o.udpRateMbps} Mbit/s, ${o.seconds} s each`);
+  console.log(
+    `tunnel bench: iperf3 router → vps, one TCP stream and UDP at ${o.udpRateMbps} Mbit/s, ${o.seconds} s each`,
+  );
 
   rows.push(await measure(lab, topo, "underlay (veth)", topo.hosts.vps, topo.vps.eth0.v4, o));
 
@@ -63,11 +76,19 @@ export async function runTunnelBench(opts: TunnelBenchOptions = {}): Promise<voi
   const veth = rows[0];
   console.log("");
   console.log(
-    `${"path".padEnd(18)} ${"TCP Gbit/s".padStart(10)} ${"UDP Gbit/s".padStart(10)} ${"UDP loss".padStart(8)} ${"UDP pkt/s".padStart(10)}  ${"TCP vs wg-go".padStart(12)} ${"TCP vs veth".padStart(11)}`,
+    `${"path".padEnd(18)} ${"TCP Gbit/s".padStart(10)} ${"UDP Gbit/s".padStart(10)} ${
+      "UDP loss".padStart(8)
+    } ${"UDP pkt/s".padStart(10)}  ${"TCP vs wg-go".padStart(12)} ${"TCP vs veth".padStart(11)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(18)} ${r.tcp.gbps.toFixed(3).padStart(10)} ${r.udp.gbps.toFixed(3).padStart(10)} ${(r.udp.lossPercent.toFixed(2) + "%").padStart(8)} ${Math.round(r.udp.packetsPerSecond).toString().padStart(10)}  ${(r.tcp.gbps / wgRow.tcp.gbps).toFixed(2).padStart(11)}× ${(r.tcp.gbps / veth.tcp.gbps).toFixed(2).padStart(10)}×`,
+      `${r.name.padEnd(18)} ${r.tcp.gbps.toFixed(3).padStart(10)} ${
+        r.udp.gbps.toFixed(3).padStart(10)
+      } ${(r.udp.lossPercent.toFixed(2) + "%").padStart(8)} ${
+        Math.round(r.udp.packetsPerSecond).toString().padStart(10)
+      }  ${(r.tcp.gbps / wgRow.tcp.gbps).toFixed(2).padStart(11)}× ${
+        (r.tcp.gbps / veth.tcp.gbps).toFixed(2).padStart(10)
+      }×`,
     );
   }
 }

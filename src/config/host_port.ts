@@ -3,7 +3,7 @@
  * `vps.example.net:65535`. Names stay names: resolving them is the daemon's job (DNS may not be
  * up when the config is checked).
  */
-import { parseIpAddress } from "./ip_address.ts";
+import { parseIpAddress } from "../net/ip_address.ts";
 import type { HostPort } from "./types.ts";
 
 export interface HostPortRules {

@@ -100,7 +100,9 @@ peers:
     # \`bond pubkey < private.key\` on the router).
     public_key: ${PEER_KEY_PLACEHOLDER}
     # preshared_key_file: psk.key  # optional extra symmetric key, same on both sides
-    allowed_ips: [10.66.0.2/32, fd66::2/128]  # add LAN prefixes the router routes without NAT
+    # The router's tunnel addresses, plus its LAN prefixes (e.g. 192.168.1.0/24): the router
+    # does not NAT its LAN, the VPS routes those prefixes back through the tunnel.
+    allowed_ips: [10.66.0.2/32, fd66::2/128]
 
 scheduler:
   mode: aggregate                  # aggregate | pinned | redundant | failover

@@ -14,16 +14,9 @@ export type LogLevel = "error" | "warn" | "info" | "debug";
 
 export type ForwardProto = "tcp" | "udp";
 
-/** An IP prefix such as `10.66.0.2/24`, parsed. */
-export interface Cidr {
-  family: 4 | 6;
-  /** 4 bytes for IPv4, 16 for IPv6; host bits kept as written (an interface address needs them). */
-  address: Uint8Array;
-  /** 0-32 for IPv4, 0-128 for IPv6. */
-  prefix: number;
-  /** Canonical text, always with the prefix: `10.66.0.2/24`, `fd66::2/64`. */
-  text: string;
-}
+/** An IP prefix such as `10.66.0.2/24`, parsed (see src/net/cidr.ts). */
+import type { Cidr } from "../net/cidr.ts";
+export type { Cidr };
 
 /**
  * A UDP endpoint as written in the file. `host` is an IPv4 literal, an IPv6 literal (without

@@ -1,5 +1,5 @@
 /** The `interface:` section: TUN name, addresses, MTU, listen port. */
-import { parseCidr } from "./ip_address.ts";
+import { parseCidr } from "../net/cidr.ts";
 import { interfaceNameProblem } from "./interface_name.ts";
 import { MappingReader } from "./mapping_reader.ts";
 import { describeValue, indexPath, type Problems } from "./problems.ts";

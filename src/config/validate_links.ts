@@ -2,7 +2,7 @@
  * The router's `links:` list: one entry per WAN, each pinned to a device (SO_BINDTODEVICE)
  * and/or a source address. Without the section the router uses one link over the default route.
  */
-import { parseIpAddress } from "./ip_address.ts";
+import { parseIpAddress } from "../net/ip_address.ts";
 import { interfaceNameProblem } from "./interface_name.ts";
 import { MappingReader } from "./mapping_reader.ts";
 import { indexPath } from "./problems.ts";

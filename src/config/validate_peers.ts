@@ -4,7 +4,7 @@
  */
 import { encodeKey } from "../protocol/keys.ts";
 import { parseHostPort } from "./host_port.ts";
-import { parseCidr } from "./ip_address.ts";
+import { parseCidr } from "../net/cidr.ts";
 import { MappingReader } from "./mapping_reader.ts";
 import { indexPath } from "./problems.ts";
 import { readSecretKey } from "./secret_key.ts";

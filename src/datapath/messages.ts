@@ -62,7 +62,12 @@ export interface TunnelStatus {
 
 export type WorkerToMain =
   | { type: "ready"; aead: string }
-  | { type: "log"; level: "error" | "warn" | "info" | "debug"; message: string; fields?: Record<string, string | number> }
+  | {
+    type: "log";
+    level: "error" | "warn" | "info" | "debug";
+    message: string;
+    fields?: Record<string, string | number>;
+  }
   | { type: "status"; id: number; status: TunnelStatus }
   | { type: "stopped" }
   | { type: "fatal"; message: string };

@@ -19,7 +19,7 @@ import { EventFd } from "../../ffi/eventfd.ts";
 import { MmsgBatch } from "../../ffi/mmsg.ts";
 import { PollSet } from "../../ffi/poll.ts";
 import { EAGAIN, EINTR } from "../../ffi/errno.ts";
-import { MSG_DONTWAIT, POLLIN } from "../../ffi/constants.ts";
+import { MSG_DONTWAIT } from "../../ffi/constants.ts";
 import { TunDevice } from "../../ffi/tun.ts";
 import { Core, type CoreSink, type Peer } from "../protocol/core.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
@@ -91,10 +91,10 @@ async function run(start: StartMessage): Promise<void> {
 
   const counters = { tunWriteErrors: 0, sendErrors: 0, noSocketForFamily: 0, tunReadErrors: 0 };
 
-  // The TUN packet being processed, when it was read straight into a send slot.
+  // The send slot the TUN packet being processed was read into: when the core hands back a
+  // datagram inside that slot, it is sent from there without a copy.
   let inPlaceBatch = -1;
   let inPlaceSlot = -1;
-  // The TUN read lands in this staging slot of every batch; it becomes a real slot on send.
   const flush = (b: number) => {
     if (txCount[b] === 0) return;
     tx[b].send(start.sockets[b].fd, txCount[b]);
@@ -156,7 +156,8 @@ async function run(start: StartMessage): Promise<void> {
     timers: start.timers,
   }, sink);
 
-  statusOf = (id: number) => post({ type: "status", id, status: snapshot(core, aead.name, counters) });
+  statusOf = (id: number) =>
+    post({ type: "status", id, status: snapshot(core, aead.name, counters) });
   post({ type: "ready", aead: aead.name });
 
   // The staging slot for TUN reads: the next free slot of the batch of the peer's family is not

@@ -6,7 +6,7 @@
  * A binary trie per family: one node per prefix bit, so a lookup walks at most 32 or 128 nodes
  * and allocates nothing, which suits the per-packet path.
  */
-import { parseIPv4, parseIPv6 } from "./endpoint.ts";
+import { networkOf, parseCidr } from "../net/cidr.ts";
 
 class TrieNode<V> {
   zero: TrieNode<V> | undefined;
@@ -23,25 +23,15 @@ export interface Prefix {
 
 /** Parses "10.0.0.0/24", "fd00::/8" or a bare address (a host route); clears host bits. */
 export function parsePrefix(cidr: string): Prefix {
-  const slash = cidr.indexOf("/");
-  const addrText = slash < 0 ? cidr : cidr.slice(0, slash);
-  const family: 4 | 6 = addrText.includes(":") ? 6 : 4;
-  const max = family === 4 ? 32 : 128;
-  const bitsText = slash < 0 ? String(max) : cidr.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max) {
-    throw new RangeError(`bad prefix length in allowed IP ${cidr} (want 0-${max})`);
-  }
-  const bits = Number(bitsText);
-  let address: Uint8Array;
+  let c;
   try {
-    address = family === 4 ? parseIPv4(addrText) : parseIPv6(addrText);
-  } catch {
-    throw new RangeError(`not an IP prefix: ${cidr} (want e.g. 10.0.0.0/24 or fd00::/64)`);
+    c = networkOf(parseCidr(cidr));
+  } catch (err) {
+    throw new RangeError(
+      `not an allowed IP ${cidr}: ${(err as Error).message} (want e.g. 10.0.0.0/24 or fd00::/64)`,
+    );
   }
-  for (let i = 0; i < address.length * 8; i++) {
-    if (i >= bits) address[i >> 3] &= ~(0x80 >> (i & 7));
-  }
-  return { family, address, bits };
+  return { family: c.family, address: c.address, bits: c.prefix };
 }
 
 export class AllowedIps<V> {

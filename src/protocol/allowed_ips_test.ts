@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AllowedIps, parsePrefix } from "./allowed_ips.ts";
-import { parseIPv4, parseIPv6 } from "./endpoint.ts";
+import { parseIPv4, parseIPv6 } from "../net/ip_address.ts";
 
 const v4 = (t: string) => parseIPv4(t);
 const v6 = (t: string) => parseIPv6(t);

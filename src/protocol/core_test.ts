@@ -11,7 +11,8 @@ import {
   REKEY_TIMEOUT,
   REKEY_TIMEOUT_JITTER_MAX,
 } from "./constants.ts";
-import { Endpoint, parseIPv6 } from "./endpoint.ts";
+import { Endpoint } from "./endpoint.ts";
+import { parseIPv6 } from "../net/ip_address.ts";
 import {
   ipv4Packet,
   ipv6Packet,

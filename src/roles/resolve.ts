@@ -1,5 +1,6 @@
 /** Turns a configured endpoint (IP literal or DNS name) into an Endpoint. */
-import { Endpoint, parseIPv4, parseIPv6 } from "../protocol/endpoint.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import { parseIPv4, parseIPv6 } from "../net/ip_address.ts";
 import type { HostPort } from "../config/types.ts";
 
 export async function resolveEndpoint(hp: HostPort): Promise<Endpoint> {

@@ -8,7 +8,11 @@ import { NftError } from "../system/nftables/nft_command.ts";
 import type { Logger } from "../log.ts";
 import type { Teardown } from "./teardown.ts";
 
-export async function setUpRouterClamp(tunName: string, teardown: Teardown, log: Logger): Promise<void> {
+export async function setUpRouterClamp(
+  tunName: string,
+  teardown: Teardown,
+  log: Logger,
+): Promise<void> {
   try {
     // Replaces a table a crashed run left, in the same transaction.
     await applyRuleset(buildRouterRuleset({ tunnelInterface: tunName }));

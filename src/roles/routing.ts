@@ -6,14 +6,14 @@
 import { addRoute, deleteRoute } from "../system/netlink/route.ts";
 import { addRule, deleteRule, listRules, type RuleSpec } from "../system/netlink/rule.ts";
 import type { NetlinkSocket } from "../system/netlink/socket.ts";
-import { formatCidr } from "../system/cidr.ts";
+import { formatCidr } from "../net/cidr.ts";
 import {
   describeRoute,
   describeRule,
   type PlannedRule,
   ROUTE_TABLE,
-  RULE_PRIORITY,
   type RoutingPlan,
+  RULE_PRIORITY,
 } from "../system/routing_plan.ts";
 import type { Teardown } from "./teardown.ts";
 import type { Logger } from "../log.ts";

@@ -59,7 +59,9 @@ export function openRoleSockets(
     open(family, { address: source, port: 0, device: link?.device, mark });
   }
   if (config.links.length > 1) {
-    log.warn(`${config.links.length} links configured: this build carries the tunnel over the first (${link.name}) only`);
+    log.warn(
+      `${config.links.length} links configured: this build carries the tunnel over the first (${link.name}) only`,
+    );
   }
   return out;
 }

@@ -23,9 +23,13 @@ export function testTimerOverrides(log: Logger): Partial<ProtocolTimers> | undef
   const out: Partial<ProtocolTimers> = {};
   for (const [k, v] of Object.entries(value)) {
     if (!(k in DEFAULT_TIMERS)) {
-      throw new Error(`${TEST_TIMERS_ENV}.${k}: unknown timer (known: ${Object.keys(DEFAULT_TIMERS).join(", ")})`);
+      throw new Error(
+        `${TEST_TIMERS_ENV}.${k}: unknown timer (known: ${Object.keys(DEFAULT_TIMERS).join(", ")})`,
+      );
     }
-    if (typeof v !== "number" || !(v > 0)) throw new Error(`${TEST_TIMERS_ENV}.${k}: want a positive number`);
+    if (typeof v !== "number" || !(v > 0)) {
+      throw new Error(`${TEST_TIMERS_ENV}.${k}: want a positive number`);
+    }
     out[k as keyof ProtocolTimers] = v;
   }
   log.warn("protocol timers overridden for testing", { timers: JSON.stringify(out) });

@@ -11,7 +11,7 @@
  *   prio RULE_PRIORITY:     lookup main suppress_prefixlength 0  (specific routes still win)
  *   prio RULE_PRIORITY + 1: not fwmark FWMARK lookup ROUTE_TABLE  (default dev <tun>)
  */
-import { type Cidr, formatCidr, networkOf, sameNetwork } from "./cidr.ts";
+import { type Cidr, cidrOf, formatCidr, networkOf, sameNetwork } from "../net/cidr.ts";
 
 /** Firewall mark on the tunnel's own UDP sockets (SO_MARK): "bo" in ASCII. */
 export const FWMARK = 0x626f;
@@ -79,7 +79,7 @@ export function planRouting(input: RoutingInput): RoutingPlan {
     if (!defaultFamilies.has(family)) continue;
     // Only route a family into the tunnel if the tunnel can carry it from a source address.
     if (!input.interfaceAddresses.some((a) => a.family === family)) continue;
-    const zero: Cidr = { family, address: new Uint8Array(family === 4 ? 4 : 16), prefix: 0 };
+    const zero = cidrOf(family, new Uint8Array(family === 4 ? 4 : 16), 0);
     routes.push({ family, dst: zero, table: ROUTE_TABLE, device: input.device });
     rules.push({ family, priority: RULE_PRIORITY, table: MAIN_TABLE, suppressPrefixLength: 0 });
     rules.push({ family, priority: RULE_PRIORITY + 1, table: ROUTE_TABLE, notFwmark: FWMARK });

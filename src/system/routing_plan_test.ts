@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseCidr } from "./cidr.ts";
+import { parseCidr } from "../net/cidr.ts";
 import {
   describeRoute,
   describeRule,
@@ -57,7 +57,13 @@ Deno.test("specific allowed IPs become main-table routes, minus connected and du
   const plan = planRouting({
     device: "bnd0",
     interfaceAddresses: cidrs("10.66.0.1/24", "fd66::1/64"),
-    allowedIps: cidrs("10.66.0.2/32", "10.66.0.0/24", "192.168.50.7/24", "192.168.50.0/24", "fd66::/64"),
+    allowedIps: cidrs(
+      "10.66.0.2/32",
+      "10.66.0.0/24",
+      "192.168.50.7/24",
+      "192.168.50.0/24",
+      "fd66::/64",
+    ),
     defaultRoute: false,
   });
   assert.deepEqual(plan.routes.map(describeRoute), [

@@ -13,9 +13,9 @@ import {
   REFERENCE_TUNNEL as T,
   referenceIfname,
   startWireguardGo,
-  type WireguardGo,
   wgGenKey,
   wgPubKey,
+  type WireguardGo,
 } from "../../lab/wg_reference.ts";
 import { bondConfigText, startBond } from "../../lab/bond_node.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
@@ -73,7 +73,8 @@ async function stockServer(lab: Lab): Promise<StockServerSetup> {
 }
 
 Deno.test({
-  name: "bond router and a stock wireguard-go server: ping, byte-exact TCP both ways, wg show handshake, clean stop",
+  name:
+    "bond router and a stock wireguard-go server: ping, byte-exact TCP both ways, wg show handshake, clean stop",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -99,7 +100,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "bond router crosses rekeys with a stock server during a transfer, and survives restarts of either side",
+  name:
+    "bond router crosses rekeys with a stock server during a transfer, and survives restarts of either side",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -183,7 +185,8 @@ async function stockClient(lab: Lab) {
 }
 
 Deno.test({
-  name: "a stock wireguard-go client and bond VPS over an IPv6 underlay: ping, byte-exact TCP, masquerade to srv, clean stop",
+  name:
+    "a stock wireguard-go client and bond VPS over an IPv6 underlay: ping, byte-exact TCP, masquerade to srv, clean stop",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -195,17 +198,38 @@ Deno.test({
     try {
       wg = await c.startClient();
       // wireguard-go adds no routes for allowed IPs outside its subnet: send srv through it.
-      await lab.ip(c.topo.hosts.router, ["route", "add", `${c.topo.srv.eth0.v4}/32`, "dev", wg.ifname]);
-      await lab.ip(c.topo.hosts.router, ["-6", "route", "add", `${c.topo.srv.eth0.v6}/128`, "dev", wg.ifname]);
+      await lab.ip(c.topo.hosts.router, [
+        "route",
+        "add",
+        `${c.topo.srv.eth0.v4}/32`,
+        "dev",
+        wg.ifname,
+      ]);
+      await lab.ip(c.topo.hosts.router, [
+        "-6",
+        "route",
+        "add",
+        `${c.topo.srv.eth0.v6}/128`,
+        "dev",
+        wg.ifname,
+      ]);
       await pingUntilUp(lab, c.topo.hosts.router, T.vps.v4, 10_000);
       await ping(lab, c.topo.hosts.router, T.vps.v6);
       await ping(lab, c.topo.hosts.vps, T.router.v4);
-      assert.ok(await latestHandshake(lab, c.topo.hosts.router, wg.ifname) > 0, "no handshake in wg show");
+      assert.ok(
+        await latestHandshake(lab, c.topo.hosts.router, wg.ifname) > 0,
+        "no handshake in wg show",
+      );
       await assertTransfer(lab, c.topo.hosts.router, c.topo.hosts.vps, T.vps.v6, 8 << 20);
       await assertTransfer(lab, c.topo.hosts.vps, c.topo.hosts.router, T.router.v4, 8 << 20);
 
       // Through the VPS to the internet: srv must see the VPS's public address, not the tunnel's.
-      for (const [srvAddr, vpsPublic] of [[c.topo.srv.eth0.v4, c.topo.vps.eth0.v4], [c.topo.srv.eth0.v6, c.topo.vps.eth0.v6]]) {
+      for (
+        const [srvAddr, vpsPublic] of [[c.topo.srv.eth0.v4, c.topo.vps.eth0.v4], [
+          c.topo.srv.eth0.v6,
+          c.topo.vps.eth0.v6,
+        ]]
+      ) {
         const seen = await peerAddressSeenBy(lab, c.topo.hosts.srv, srvAddr, c.topo.hosts.router);
         assert.equal(seen, vpsPublic, `srv saw ${seen}, not the VPS's public address`);
       }
@@ -219,7 +243,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "bond VPS re-handshakes as initiator when its keys expire under a stock client, and survives a client restart",
+  name:
+    "bond VPS re-handshakes as initiator when its keys expire under a stock client, and survives a client restart",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -227,7 +252,9 @@ Deno.test({
     await using lab = await Lab.create("ivr");
     const c = await stockClient(lab);
     // Keys rejected after 3 s: the VPS (responder) must start a handshake of its own to keep sending.
-    const env = { [TEST_TIMERS_ENV]: JSON.stringify({ rejectAfterTime: 3000, rekeyAfterTime: 2000 }) };
+    const env = {
+      [TEST_TIMERS_ENV]: JSON.stringify({ rejectAfterTime: 3000, rekeyAfterTime: 2000 }),
+    };
     const vps = await startBond(lab, c.topo.hosts.vps, c.vpsConfig, { env });
     let wg: WireguardGo | undefined;
     try {

@@ -10,11 +10,22 @@ export async function assertNothingLeft(lab: Lab, host: string, ifname: string):
     const rules = JSON.parse(await lab.ip(host, ["-j", family, "rule", "show"])) as {
       priority: number;
     }[];
-    const ours = rules.filter((r) => r.priority === RULE_PRIORITY || r.priority === RULE_PRIORITY + 1);
+    const ours = rules.filter((r) =>
+      r.priority === RULE_PRIORITY || r.priority === RULE_PRIORITY + 1
+    );
     assert.deepEqual(ours, [], `policy rules left on ${host} (${family})`);
-    const routes = await lab.exec(host, ["ip", family, "route", "show", "table", String(ROUTE_TABLE)]);
+    const routes = await lab.exec(host, [
+      "ip",
+      family,
+      "route",
+      "show",
+      "table",
+      String(ROUTE_TABLE),
+    ]);
     // A table the kernel never had, or whose last route went, reads as "does not exist".
-    const gone = routes.code === 0 ? routes.stdout.trim() === "" : /does not exist/.test(routes.stderr);
+    const gone = routes.code === 0
+      ? routes.stdout.trim() === ""
+      : /does not exist/.test(routes.stderr);
     assert.ok(gone, `routes left in table ${ROUTE_TABLE} on ${host} (${family}): ${routes.stdout}`);
   }
   const tables = await lab.run(host, ["nft", "list", "tables"]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Lab } from "./harness/netns.ts";
 import { waitFor } from "./harness/wait_for.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
-import { formatIPv6, parseIPv6 } from "../../src/protocol/endpoint.ts";
+import { formatIPv6, parseIPv6 } from "../../src/net/ip_address.ts";
 
 export async function ping(lab: Lab, host: string, address: string, count = 3): Promise<void> {
   const family = address.includes(":") ? ["-6"] : ["-4"];
@@ -19,7 +19,14 @@ export async function pingUntilUp(lab: Lab, host: string, address: string, timeo
   }, { timeoutMs, intervalMs: 200, what: `ping ${address} from ${host}` });
 }
 
-export async function assertTransfer(lab: Lab, from: string, to: string, address: string, bytes: number, mbps = 0) {
+export async function assertTransfer(
+  lab: Lab,
+  from: string,
+  to: string,
+  address: string,
+  bytes: number,
+  mbps = 0,
+) {
   const r = await tcpTransfer(lab, { from, to, address, bytes, mbps });
   assert.equal(r.received.bytes, bytes, `received ${r.received.bytes} of ${bytes} bytes`);
   assert.equal(r.received.sha256, r.sent.sha256, "content differs");
@@ -27,7 +34,12 @@ export async function assertTransfer(lab: Lab, from: string, to: string, address
 }
 
 /** Connects from `client` to a one-shot TCP server on `host` that prints the peer's address. */
-export async function peerAddressSeenBy(lab: Lab, host: string, address: string, client: string): Promise<string> {
+export async function peerAddressSeenBy(
+  lab: Lab,
+  host: string,
+  address: string,
+  client: string,
+): Promise<string> {
   const port = String(7000 + Math.floor(Math.random() * 1000));
   const server = lab.spawn(host, [
     "socat",
@@ -41,7 +53,10 @@ export async function peerAddressSeenBy(lab: Lab, host: string, address: string,
     await new Promise((r) => setTimeout(r, 300));
     const target = address.includes(":") ? `TCP6:[${address}]:${port}` : `TCP4:${address}:${port}`;
     await lab.run(client, ["socat", "-u", "OPEN:/dev/null", target], { timeoutMs: 10_000 });
-    await waitFor(() => server.stderr().trim().length > 0, { timeoutMs: 5000, what: "peer address" });
+    await waitFor(() => server.stderr().trim().length > 0, {
+      timeoutMs: 5000,
+      what: "peer address",
+    });
     const seen = server.stderr().trim().replace(/^\[|\]$/g, "");
     // socat prints IPv6 unabbreviated: compare in canonical form.
     return seen.includes(":") ? formatIPv6(parseIPv6(seen)) : seen;

@@ -14,7 +14,8 @@ import { assertTransfer, peerAddressSeenBy, ping, pingUntilUp } from "./traffic.
 const ignore = !canCreateNamespaces();
 
 Deno.test({
-  name: "full tunnel: LAN and router reach srv from the VPS's public IPv4 and IPv6, underlay route untouched, clean stop",
+  name:
+    "full tunnel: LAN and router reach srv from the VPS's public IPv4 and IPv6, underlay route untouched, clean stop",
   ignore,
   sanitizeResources: false,
   sanitizeOps: false,

@@ -4,7 +4,7 @@
  * filtering lies on the path. Same atomic replace-by-delete shape as the VPS table.
  */
 import { BOND_TABLE_FAMILY, checkTableName, DEFAULT_BOND_TABLE } from "./bond_table.ts";
-import { CLAMP_SYN, checkInterface } from "./vps_ruleset.ts";
+import { checkInterface, CLAMP_SYN } from "./vps_ruleset.ts";
 
 export interface RouterRulesetOptions {
   /** The TUN device (config `interface.name`). */

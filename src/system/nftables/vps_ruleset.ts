@@ -7,7 +7,7 @@
  * The text starts with `add table` + `delete table` so that applying it replaces any previous
  * version of our table in the same atomic transaction, and applying it twice changes nothing.
  */
-import { type Cidr, formatCidr, networkOf, parseCidr } from "../cidr.ts";
+import { type Cidr, formatCidr, networkOf, parseCidr } from "../../net/cidr.ts";
 import { BOND_TABLE_FAMILY, checkTableName, DEFAULT_BOND_TABLE } from "./bond_table.ts";
 
 export interface VpsRulesetOptions {

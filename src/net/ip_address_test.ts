@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseCidr, parseIpAddress } from "./ip_address.ts";
+import { parseCidr } from "./cidr.ts";
+import { parseIpAddress } from "./ip_address.ts";
 
 Deno.test("parseCidr reads an IPv4 prefix keeping host bits", () => {
   const c = parseCidr("10.66.0.2/24");
