@@ -6,14 +6,12 @@
  * the calling process. The namespace is removed in `finally`, whatever happens.
  */
 import assert from "node:assert/strict";
+import { INNER, testInsideNamespace } from "./harness/inner_tests.ts";
 import { Endpoint } from "../../src/protocol/endpoint.ts";
 import { TunDevice } from "../../ffi/tun.ts";
 import { UdpSocket } from "../../ffi/udp.ts";
 import { PollSet } from "../../ffi/poll.ts";
 import { isErrno } from "../../ffi/errno.ts";
-
-const INNER = Deno.env.get("BOND_NETNS_INNER") === "1";
-const ROOT = Deno.uid() === 0;
 
 function ip(...args: string[]): { ok: boolean; out: string; err: string } {
   const r = new Deno.Command("ip", { args, stdout: "piped", stderr: "piped" }).outputSync();
@@ -28,29 +26,11 @@ function ipOk(...args: string[]): string {
 }
 
 if (!INNER) {
-  Deno.test({
-    name: "TUN tests pass inside a fresh network namespace (root)",
-    ignore: !ROOT,
-    fn() {
-      const ns = `bt-h2tun-${crypto.randomUUID().slice(0, 8)}`;
-      ipOk("netns", "add", ns);
-      try {
-        const file = new URL(import.meta.url).pathname;
-        const r = new Deno.Command("ip", {
-          args: ["netns", "exec", ns, Deno.execPath(), "test", "-A", file],
-          env: { BOND_NETNS_INNER: "1", NO_COLOR: "1" },
-          cwd: new URL("../../", import.meta.url).pathname,
-          stdout: "piped",
-          stderr: "piped",
-        }).outputSync();
-        const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-        assert.ok(r.success, `inner tests failed in ${ns}:\n${out}`);
-        assert.match(out, /ok \| [1-9]\d* passed \| 0 failed/);
-      } finally {
-        ip("netns", "del", ns);
-      }
-    },
-  });
+  testInsideNamespace(
+    "TUN tests pass inside a fresh network namespace (root)",
+    "tun",
+    import.meta.url,
+  );
 } else {
   Deno.test("TunDevice.open creates the named interface and close removes it", () => {
     const tun = TunDevice.open("btun0");

@@ -8,6 +8,7 @@
  * The namespace is removed in `finally`, whatever happens.
  */
 import assert from "node:assert/strict";
+import { INNER, testInsideNamespace } from "./harness/inner_tests.ts";
 import { TunDevice } from "../../ffi/tun.ts";
 import { isErrno } from "../../ffi/errno.ts";
 import { NetlinkSocket } from "../../src/system/netlink/socket.ts";
@@ -30,8 +31,6 @@ import {
 } from "../../src/system/netlink/route.ts";
 import { addRule, deleteRule, listRules, type RuleSpec } from "../../src/system/netlink/rule.ts";
 
-const INNER = Deno.env.get("BOND_NETNS_INNER") === "1";
-const ROOT = Deno.uid() === 0;
 const TABLE = 51820;
 const MARK = 0xca6c;
 
@@ -57,30 +56,11 @@ function expectErrno(fn: () => void, ...codes: string[]): void {
 }
 
 if (!INNER) {
-  Deno.test({
-    name: "netlink tests pass inside a fresh network namespace (root)",
-    ignore: !ROOT,
-    fn() {
-      const ns = `bt-h2nl-${crypto.randomUUID().slice(0, 8)}`;
-      const add = ip("netns", "add", ns);
-      assert.ok(add.ok, `ip netns add ${ns}: ${add.err}`);
-      try {
-        const file = new URL(import.meta.url).pathname;
-        const r = new Deno.Command("ip", {
-          args: ["netns", "exec", ns, Deno.execPath(), "test", "-A", file],
-          env: { BOND_NETNS_INNER: "1", NO_COLOR: "1" },
-          cwd: new URL("../../", import.meta.url).pathname,
-          stdout: "piped",
-          stderr: "piped",
-        }).outputSync();
-        const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-        assert.ok(r.success, `inner tests failed in ${ns}:\n${out}`);
-        assert.match(out, /ok \| [1-9]\d* passed \| 0 failed/);
-      } finally {
-        ip("netns", "del", ns);
-      }
-    },
-  });
+  testInsideNamespace(
+    "netlink tests pass inside a fresh network namespace (root)",
+    "nl",
+    import.meta.url,
+  );
 } else {
   Deno.test("link: MTU, up and down through netlink show in ip -j link", () => {
     const nl = NetlinkSocket.open();

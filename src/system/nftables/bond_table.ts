@@ -29,3 +29,28 @@ export function checkTableName(name: string): string {
   }
   return name;
 }
+
+/**
+ * `add table; delete table; table { … }` for our table: one transaction that replaces any
+ * previous version atomically (a crashed run's included), so applying it twice changes nothing.
+ */
+export function replaceTableText(table: string, body: readonly string[]): string {
+  const ref = `${BOND_TABLE_FAMILY} ${checkTableName(table)}`;
+  return [`add table ${ref}`, `delete table ${ref}`, `table ${ref} {`, ...body, `}`, ``].join("\n");
+}
+
+/**
+ * The forward chain's head and the TCP MSS clamp on SYNs into and out of the tunnel (`tun` is
+ * the quoted interface name). `tcp flags & (syn | rst) == syn` rather than the newer
+ * `syn / syn,rst` spelling, which older nft releases (Debian 11, older OpenWrt) do not parse.
+ * Policy stays accept: our table must never drop what another firewall allows.
+ */
+export function forwardChainWithClamp(tun: string): string[] {
+  const clamp = "tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu";
+  return [
+    `\tchain forward {`,
+    `\t\ttype filter hook forward priority filter; policy accept;`,
+    `\t\tiifname ${tun} ${clamp}`,
+    `\t\toifname ${tun} ${clamp}`,
+  ];
+}

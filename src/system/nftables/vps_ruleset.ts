@@ -8,7 +8,12 @@
  * version of our table in the same atomic transaction, and applying it twice changes nothing.
  */
 import { type Cidr, formatCidr, networkOf, parseCidr } from "../../net/cidr.ts";
-import { BOND_TABLE_FAMILY, checkTableName, DEFAULT_BOND_TABLE } from "./bond_table.ts";
+import {
+  checkTableName,
+  DEFAULT_BOND_TABLE,
+  forwardChainWithClamp,
+  replaceTableText,
+} from "./bond_table.ts";
 
 export interface VpsRulesetOptions {
   /** The TUN device (config `interface.name`), e.g. "bnd0". */
@@ -69,13 +74,6 @@ function parseSubnets(texts: readonly string[]): Cidr[] {
   return subnets;
 }
 
-/**
- * Clamps the MSS of TCP SYNs to the route's MTU. `tcp flags & (syn | rst) == syn` rather than
- * the newer `syn / syn,rst` spelling, which older nft releases (Debian 11, older OpenWrt) do
- * not parse.
- */
-export const CLAMP_SYN = "tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu";
-
 /** The complete ruleset text for `nft -f -`; pure, throws RangeError on a bad option. */
 export function buildVpsRuleset(options: VpsRulesetOptions): string {
   const table = checkTableName(options.table ?? DEFAULT_BOND_TABLE);
@@ -90,17 +88,9 @@ export function buildVpsRuleset(options: VpsRulesetOptions): string {
   const masquerade = subnets.map((s) =>
     `\t\toifname ${pub} ${s.family === 4 ? "ip" : "ip6"} saddr ${formatCidr(s)} masquerade`
   );
-  const ref = `${BOND_TABLE_FAMILY} ${table}`;
-  return [
-    `add table ${ref}`,
-    `delete table ${ref}`,
-    `table ${ref} {`,
-    `\tchain forward {`,
-    `\t\ttype filter hook forward priority filter; policy accept;`,
-    `\t\tiifname ${tun} ${CLAMP_SYN}`,
-    `\t\toifname ${tun} ${CLAMP_SYN}`,
-    // Policy stays accept: our table must never drop what another firewall allows. These
-    // accepts end our chain for tunnel traffic (they cannot override another table's drop).
+  return replaceTableText(table, [
+    ...forwardChainWithClamp(tun),
+    // These accepts end our chain for tunnel traffic (they cannot override another table's drop).
     `\t\tiifname ${tun} oifname ${pub} accept`,
     `\t\tiifname ${pub} oifname ${tun} accept`,
     `\t}`,
@@ -108,7 +98,5 @@ export function buildVpsRuleset(options: VpsRulesetOptions): string {
     `\t\ttype nat hook postrouting priority srcnat; policy accept;`,
     ...masquerade,
     `\t}`,
-    `}`,
-    ``,
-  ].join("\n");
+  ]);
 }
