@@ -44,7 +44,7 @@ const args = [
   target,
   // Workers are loaded by URL at run time: they must be embedded explicitly.
   "--include",
-  `${root}src/datapath/tunnel_worker.ts`,
+  `${root}src/datapath/`,
   "--output",
   output,
   `${root}main.ts`,
