@@ -16,6 +16,9 @@ want iperf3 iperf3
 want ethtool ethtool
 want socat socat
 want tcpdump tcpdump
+want shellcheck shellcheck
+want dash dash
+want python3 python3
 [ -e /usr/lib/x86_64-linux-gnu/libcrypto.so.3 ] || [ -e /usr/lib/aarch64-linux-gnu/libcrypto.so.3 ] \
   || need_pkgs+=(libssl3)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
