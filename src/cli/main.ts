@@ -10,7 +10,10 @@ import { configCommand } from "./config_cmd.ts";
 import { genkeyCommand } from "./genkey.ts";
 import { normalizeFlags } from "./normalize_flags.ts";
 import { pubkeyCommand } from "./pubkey.ts";
+import { reloadCommand } from "./reload.ts";
 import { runCommand } from "./run.ts";
+import { speedtestCommand } from "./speedtest.ts";
+import { statusCommand } from "./status.ts";
 import { USAGE } from "./usage.ts";
 import { UsageError } from "./usage_error.ts";
 import { versionCommand } from "./version.ts";
@@ -23,6 +26,9 @@ const COMMANDS: Record<string, Command> = {
   pubkey: pubkeyCommand,
   bench: benchCommand,
   version: versionCommand,
+  status: statusCommand,
+  reload: reloadCommand,
+  speedtest: speedtestCommand,
 };
 
 const HELP_FLAGS = ["--help", "-h"];
@@ -48,6 +54,9 @@ function dispatch(args: string[], global: GlobalOptions): Promise<number> {
     return Promise.resolve(0);
   }
   if (args[0] === "--version") return versionCommand(args.slice(1));
+  // `bond -status` (the contract's spelling) is `bond status`, wherever the flag stands.
+  const statusAt = flags.indexOf("--status");
+  if (statusAt >= 0) return statusCommand(args.filter((_, i) => i !== statusAt));
   // `bond -config FILE` is the daemon, as users of Go-style tools expect.
   if (args[0].startsWith("-")) return runCommand(args, global);
   const command = Object.hasOwn(COMMANDS, args[0]) ? COMMANDS[args[0]] : undefined;

@@ -246,9 +246,9 @@ Deno.test("config --output - writes the starter to stdout", async () => {
 Deno.test("usage errors exit 2 with one line and a pointer to help", async () => {
   const cases: [string[], RegExp][] = [
     [["frobnicate"], /unknown command "frobnicate"/],
-    [["status"], /unknown command "status"/],
+    [["status", "--jsn"], /status: unknown flag --jsn/],
     [["check", "--jsn"], /check: unknown flag --jsn/],
-    [["-status"], /run: unknown flag --status/],
+    [["-status", "-count", "2"], /status: --count goes with --watch/],
     [["check", "-config"], /check: --config needs a value/],
     [["config"], /config: --output FILE is required/],
     [

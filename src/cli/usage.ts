@@ -6,6 +6,15 @@ export const USAGE = `usage: bond <command> [flags]
   bond -config FILE               run the daemon in the role FILE names (same as bond run)
   bond run [-config FILE]         run the daemon in the foreground, logging to stderr
   bond check [-config FILE]       validate a configuration; every problem as path.to.key: reason
+  bond status [-config FILE | -socket PATH] [-json] [-watch [-count N]]
+                                  the running daemon's status (also bond -status); exit 1 if
+                                  none is running
+  bond reload [-config FILE | -socket PATH] [-json]
+                                  the daemon re-reads its file (as SIGHUP does); a bad file is
+                                  rejected with its problems and the old configuration runs on
+  bond speedtest [-seconds N] [-json] [-server ADDR] [-set LINK] [-config FILE | -socket PATH]
+                                  download and upload through the tunnel, against the VPS;
+                                  -set writes the rates into the file as LINK's seeds
   bond config -output FILE [-role router|vps] [-force]
                                   write a commented starter configuration with a fresh key
                                   (-output - writes to standard output)

@@ -52,3 +52,8 @@ function parsePort(portText: string, whole: string): number {
   }
   return port;
 }
+
+/** `host:port`, with brackets around an IPv6 host: the form parseHostPort reads. */
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}

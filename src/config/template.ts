@@ -76,6 +76,14 @@ crypto:
 
 log:
   level: info                      # error | warn | info | debug
+
+# Prometheus metrics (loopback only: they name peers, keys and endpoints). Off when omitted.
+# metrics:
+#   listen: 127.0.0.1:9586
+
+# Where bond status / bond reload find this daemon. Default /run/bond/<interface name>.sock.
+# control:
+#   socket: /run/bond/bnd0.sock
 `;
 }
 
@@ -115,5 +123,13 @@ crypto:
 
 log:
   level: info                      # error | warn | info | debug
+
+# Prometheus metrics (loopback only: they name peers, keys and endpoints). Off when omitted.
+# metrics:
+#   listen: 127.0.0.1:9586
+
+# Where bond status / bond reload find this daemon. Default /run/bond/<interface name>.sock.
+# control:
+#   socket: /run/bond/bnd0.sock
 `;
 }

@@ -144,6 +144,17 @@ export interface BondConfig {
     /** @default "info" */
     level: LogLevel;
   };
+  control: {
+    /**
+     * The control socket `bond status`, `bond reload` and scripts talk to.
+     * @default `/run/bond/<interface.name>.sock`
+     */
+    socket: string;
+  };
+  metrics: {
+    /** Prometheus listener, a loopback address only; absent means no listener. */
+    listen?: HostPort;
+  };
 }
 
 /**

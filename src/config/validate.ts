@@ -19,6 +19,7 @@ import { validateForwards } from "./validate_forwards.ts";
 import { validateInterface } from "./validate_interface.ts";
 import { validateLinks } from "./validate_links.ts";
 import { validatePeers } from "./validate_peers.ts";
+import { validateControl, validateMetrics } from "./validate_operations.ts";
 
 const TOP_KEYS = [
   "role",
@@ -33,6 +34,8 @@ const TOP_KEYS = [
   "forwards",
   "crypto",
   "log",
+  "control",
+  "metrics",
 ] as const;
 
 const ROLES: readonly Role[] = ["router", "vps"];
@@ -78,6 +81,8 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
   const nat = role === "vps" ? readNat(top) : undefined;
   const backend = top.mapping("crypto", ["backend"])?.oneOf("backend", BACKENDS);
   const level = top.mapping("log", ["level"])?.oneOf("level", LEVELS) ?? "info";
+  const control = validateControl(top, iface?.name);
+  const metrics = validateMetrics(top);
 
   if (!problems.empty || !role || !privateKey || !iface || !peers) {
     return { ok: false, problems: problems.list };
@@ -96,6 +101,8 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
       forwards,
       crypto: { backend: backend ?? "auto" },
       log: { level },
+      control,
+      metrics,
     },
   };
 }

@@ -12,9 +12,11 @@
  *   4. VPS: IP forwarding and the nftables table (masquerade out of nat.public_interface);
  *      router: the nftables table clamping TCP MSS to the tunnel MTU
  *   5. the data path worker
+ *   6. operations: control socket, SIGHUP reload, metrics listener, VPS speedtest responder
  */
 import type { BondConfig } from "../config/types.ts";
-import { logger, setLogLevel } from "../log.ts";
+import { flushLog, logger, setLogLevel } from "../log.ts";
+import { Operations } from "../control/operations.ts";
 import { NetlinkSocket } from "../system/netlink/socket.ts";
 import { planRouting } from "../system/routing_plan.ts";
 import { SysctlChanges } from "../system/sysctl.ts";
@@ -117,6 +119,14 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     });
     teardown.add("data path", () => dataPath.stop());
 
+    // Before "tunnel up", so whoever waits for that line finds the control socket ready.
+    await Operations.start({
+      config,
+      configPath: opts.configPath,
+      debug: opts.debug,
+      dataPath,
+      teardown,
+    });
     log.info("tunnel up", {
       interface: tun.name,
       role: config.role,
@@ -133,5 +143,6 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
     if (failures === 0) log.info("stopped; everything set up was removed");
     else log.warn(`stopped; ${failures} undo step(s) failed, see above`);
+    flushLog();
   }
 }

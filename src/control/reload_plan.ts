@@ -1,0 +1,107 @@
+/**
+ * What a reload changes: the new file compared key by key with what runs.
+ *
+ * - live: log.level, metrics.listen, scheduler.mode (recorded; the scheduler reads it once
+ *   links exist) take effect at once;
+ * - pending: links and forwards are accepted and shown, but this build does not act on them
+ *   (the tunnel keeps the socket of the first link it started with);
+ * - needs restart: everything the tunnel was built from (keys, peers, interface, routing, NAT,
+ *   crypto, the control socket, the first link's device and source). The data path takes its
+ *   peers once at start, so peer changes are reported here instead of pretended.
+ *
+ * Restart keys are compared with the configuration the daemon started with, the others with the
+ * one in effect, so reloading the same edited file twice reports the same restart list.
+ */
+import { formatHostPort } from "../config/host_port.ts";
+import type { BondConfig } from "../config/types.ts";
+import type { ReloadReport } from "./control_protocol.ts";
+
+export interface ReloadPlan {
+  report: ReloadReport;
+  /** The configuration in effect after the reload. */
+  effective: BondConfig;
+  logLevelChanged: boolean;
+  metricsChanged: boolean;
+}
+
+export function planReload(started: BondConfig, current: BondConfig, next: BondConfig): ReloadPlan {
+  const applied: string[] = [];
+  const change = (key: string, before: string, after: string) => {
+    if (before !== after) applied.push(`${key}: ${before} -> ${after}`);
+    return before !== after;
+  };
+  const logLevelChanged = change("log.level", current.log.level, next.log.level);
+  const metricsChanged = change(
+    "metrics.listen",
+    listenText(current),
+    listenText(next),
+  );
+  change("scheduler.mode", current.scheduler.mode, next.scheduler.mode);
+
+  const pending: string[] = [];
+  if (canonical(current.links) !== canonical(next.links)) pending.push("links");
+  if (canonical(current.forwards) !== canonical(next.forwards)) pending.push("forwards");
+
+  return {
+    report: { applied, needs_restart: restartKeys(started, next), pending },
+    effective: {
+      ...current,
+      log: next.log,
+      metrics: next.metrics,
+      scheduler: next.scheduler,
+      links: next.links,
+      forwards: next.forwards,
+    },
+    logLevelChanged,
+    metricsChanged,
+  };
+}
+
+function listenText(c: BondConfig): string {
+  return c.metrics.listen ? formatHostPort(c.metrics.listen) : "off";
+}
+
+function restartKeys(started: BondConfig, next: BondConfig): string[] {
+  const keys: string[] = [];
+  const cmp = (key: string, a: unknown, b: unknown) => {
+    if (canonical(a) !== canonical(b)) keys.push(key);
+  };
+  cmp("role", started.role, next.role);
+  cmp("private_key", started.privateKey, next.privateKey);
+  cmp("interface.name", started.interface.name, next.interface.name);
+  cmp("interface.address", started.interface.address, next.interface.address);
+  cmp("interface.mtu", started.interface.mtu, next.interface.mtu);
+  cmp("interface.listen_port", started.interface.listenPort, next.interface.listenPort);
+  if (started.peers.length !== next.peers.length) {
+    keys.push(`peers (${started.peers.length} running, ${next.peers.length} in the file)`);
+  } else {
+    started.peers.forEach((a, i) => {
+      const b = next.peers[i];
+      const at = `peers[${i}]`;
+      cmp(`${at}.name`, a.name, b.name);
+      cmp(`${at}.public_key`, a.publicKey, b.publicKey);
+      cmp(`${at}.preshared_key`, a.presharedKey, b.presharedKey);
+      cmp(`${at}.endpoint`, a.endpoint, b.endpoint);
+      cmp(`${at}.allowed_ips`, a.allowedIps, b.allowedIps);
+      cmp(`${at}.persistent_keepalive`, a.persistentKeepalive, b.persistentKeepalive);
+    });
+  }
+  const [l0, n0] = [started.links[0], next.links[0]];
+  cmp("links[0].device", l0?.device, n0?.device);
+  cmp("links[0].source", l0?.source?.text, n0?.source?.text);
+  cmp("routing.default_route", started.routing.defaultRoute, next.routing.defaultRoute);
+  cmp("nat.public_interface", started.nat?.publicInterface, next.nat?.publicInterface);
+  cmp("crypto.backend", started.crypto.backend, next.crypto.backend);
+  cmp("control.socket", started.control.socket, next.control.socket);
+  return keys;
+}
+
+/** Comparable text of a config value; key bytes as hex. */
+function canonical(value: unknown): string {
+  return JSON.stringify(
+    value ?? null,
+    (_k, v) =>
+      v instanceof Uint8Array ? Array.from(v, (b) => b.toString(16).padStart(2, "0")).join("") : v,
+  ) ??
+    "null";
+}

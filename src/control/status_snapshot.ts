@@ -1,0 +1,102 @@
+/**
+ * Builds the status document from what the daemon knows: the configuration in effect, the data
+ * path's snapshot (peers, counters, AEAD) and the operations state (reloads, listeners).
+ * Pure: the caller passes the clock readings, so tests build documents without a daemon.
+ */
+import { formatHostPort } from "../config/host_port.ts";
+import type { BondConfig, LogLevel } from "../config/types.ts";
+import type { PeerStatus, TunnelStatus } from "../datapath/messages.ts";
+import { REJECT_AFTER_TIME } from "../protocol/constants.ts";
+import { VERSION } from "../version.ts";
+import {
+  type LinkStatusDoc,
+  type PeerStatusDoc,
+  type ReloadStatusDoc,
+  STATUS_SCHEMA,
+  type StatusDocument,
+} from "./status_document.ts";
+
+export interface StatusInputs {
+  config: BondConfig;
+  configFile: string;
+  pid: number;
+  /** Wall-clock milliseconds when the daemon started, and now. */
+  startedAtMs: number;
+  nowMs: number;
+  tunnel: TunnelStatus;
+  logLevel: LogLevel;
+  reload: ReloadStatusDoc;
+  metricsListen: string | null;
+  speedtestListen: string[];
+}
+
+export function buildStatusDocument(i: StatusInputs): StatusDocument {
+  const c = i.config;
+  const peers = i.tunnel.peers.map(peerDoc);
+  const ages = peers.map((p) => p.handshake_age_ms).filter((a): a is number => a !== null);
+  return {
+    schema: STATUS_SCHEMA,
+    version: VERSION,
+    role: c.role,
+    pid: i.pid,
+    started_at: new Date(i.startedAtMs).toISOString(),
+    uptime_ms: Math.max(0, i.nowMs - i.startedAtMs),
+    config_file: i.configFile,
+    log_level: i.logLevel,
+    interface: {
+      name: c.interface.name,
+      addresses: c.interface.address.map((a) => a.text),
+      mtu: c.interface.effectiveMtu,
+    },
+    tunnel: {
+      up: peers.some((p) => p.session === "established"),
+      handshake_age_ms: ages.length > 0 ? Math.min(...ages) : null,
+    },
+    crypto: { backend: i.tunnel.aead },
+    scheduler: { mode: c.scheduler.mode },
+    peers,
+    links: c.links.map((l): LinkStatusDoc => ({
+      name: l.name,
+      device: l.device ?? null,
+      source: l.source?.text ?? null,
+      state: "configured",
+      weight: l.weight,
+      rtt_ms: null,
+      jitter_ms: null,
+      loss: null,
+      rate_down_mbps: null,
+      rate_up_mbps: null,
+      seed_down_mbps: l.downMbps ?? null,
+      seed_up_mbps: l.upMbps ?? null,
+      rx_bytes: null,
+      tx_bytes: null,
+      last_change: null,
+    })),
+    forwards: c.forwards.map((f) => ({
+      proto: f.proto,
+      port: f.port,
+      to: formatHostPort(f.to),
+      state: "configured",
+    })),
+    counters: { ...i.tunnel.counters },
+    metrics: { listen: i.metricsListen },
+    speedtest: { listen: [...i.speedtestListen] },
+    reload: { ...i.reload },
+  };
+}
+
+function peerDoc(p: PeerStatus): PeerStatusDoc {
+  const age = p.handshakeAgeMs ?? null;
+  return {
+    name: p.name,
+    public_key: p.publicKey,
+    endpoint: p.endpoint ?? null,
+    handshake_age_ms: age === null ? null : Math.round(age),
+    session: age === null ? "none" : age < REJECT_AFTER_TIME ? "established" : "expired",
+    rx_bytes: p.rxBytes,
+    tx_bytes: p.txBytes,
+    rx_packets: p.rxPackets,
+    tx_packets: p.txPackets,
+    paths: [],
+  };
+}
