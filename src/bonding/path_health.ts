@@ -1,0 +1,372 @@
+/**
+ * The sender's view of one path: is it alive, how fast, how lossy, how far. Sans-IO: the
+ * control plane feeds it probe echoes and receive reports with `now`, calls `tick(now)` at
+ * `nextDeadline()`, sends a probe on the path whenever `probeDue(now)`, and publishes `state`,
+ * `rate` and the one-way delay to the schedulers (path_table.ts).
+ *
+ * Liveness. A sign of life is an echo of one of our probes, or a receive report showing that
+ * the path delivered something new. The path is declared down when it has been silent for
+ * max(missedProbes x the interval signs of life normally arrive at, srtt + 4 rttvar + margin):
+ * at 50 ms probes on a path with a round trip under ~100 ms that is 150 ms after its last sign
+ * of life; on a slow or jittery path the RTT term takes over so a delay spike is not a death.
+ *
+ * Hysteresis. A down path (and a new one) is admitted after `recoverProbes` consecutive
+ * echoes. Every time it goes down again the number doubles (up to `maxRecoverProbes`), and each
+ * `flapForgiveMs` of staying up forgives one such doubling: a flapping link spends longer and
+ * longer out of service instead of dragging traffic back and forth at every blip. Up and
+ * degraded (loss at or above `degradedLossEnter`) switch with their own hysteresis band.
+ *
+ * Probes go out every `probeIdleMs` while the path carries no data and every `probeBusyMs`
+ * while it does, when receive reports also bring signs of life.
+ */
+import { LossEstimator } from "./loss_estimator.ts";
+import type { PathSendLog } from "./path_send_log.ts";
+import { RateEstimator } from "./rate_estimator.ts";
+import { RttEstimator } from "./rtt_estimator.ts";
+
+export const PATH_DOWN = 0;
+export const PATH_DEGRADED = 1;
+export const PATH_UP = 2;
+export type PathState = typeof PATH_DOWN | typeof PATH_DEGRADED | typeof PATH_UP;
+
+const STATE_NAMES = ["down", "degraded", "up"] as const;
+export function pathStateName(state: PathState): (typeof STATE_NAMES)[number] {
+  return STATE_NAMES[state];
+}
+
+/**
+ * Starting rate of a path with no configured down_mbps/up_mbps: 10 Mbit/s, low enough not to
+ * flood a slow link, and the rate estimator raises it within a second on a faster one.
+ */
+export const DEFAULT_SEED_BYTES_PER_SECOND = 10e6 / 8;
+/**
+ * A probe unanswered this long counts as lost (for the loss estimate; liveness does not wait
+ * for it): RFC 6298's initial RTO, or twice the current RTO if that is longer, so an echo
+ * merely delayed by a queue is not miscounted.
+ */
+const PROBE_LOSS_TIMEOUT_MS = 1000;
+/** Outstanding probes remembered; older echoes are ignored. */
+const PROBE_RING = 64;
+/** Cap on the doubling of recoverProbes (2^6 = 64x). */
+const MAX_FLAPS = 6;
+
+export interface PathHealthOptions {
+  /** Probe interval while the path carries no data. @default 50 */
+  probeIdleMs?: number;
+  /** Probe interval while it carries data. @default 100 */
+  probeBusyMs?: number;
+  /** How often the receiver sends receive reports while data flows. @default 50 */
+  reportIntervalMs?: number;
+  /** Silent intervals before the path is down. @default 3 */
+  missedProbes?: number;
+  /** Added to srtt + 4 rttvar, ms. @default 10 */
+  timeoutMarginMs?: number;
+  /** Consecutive echoes to admit a new or recovered path. @default 3 */
+  recoverProbes?: number;
+  /** Ceiling of the doubled requirement for a flapping path. @default 48 */
+  maxRecoverProbes?: number;
+  /** Time up that forgives one flap. @default 10000 */
+  flapForgiveMs?: number;
+  /** Loss fraction at which an up path becomes degraded. @default 0.1 */
+  degradedLossEnter?: number;
+  /** Loss fraction at which a degraded path is up again. @default 0.04 */
+  degradedLossExit?: number;
+  /** Half-life of the loss estimate, ms. @default 2000 */
+  lossHalfLifeMs?: number;
+  /** Starting capacity, bytes/s (from the link's up_mbps or down_mbps). @default 10 Mbit/s */
+  seedBytesPerSecond?: number;
+}
+
+export interface PathHealthStats {
+  probesSent: number;
+  echoes: number;
+  /** Probes not answered within the timeout. */
+  probesLost: number;
+  /** Echoes for a probe we do not remember, or with a mismatched timestamp: dropped. */
+  echoesRejected: number;
+  reports: number;
+  /** Reports naming a counter this path's send log does not hold (old keypair, too late). */
+  reportsUnmatched: number;
+  /** Times the path went down after having been admitted. */
+  downs: number;
+  /** State changes of any kind. */
+  transitions: number;
+}
+
+export class PathHealth {
+  state: PathState = PATH_DOWN;
+  readonly rtt = new RttEstimator();
+  readonly loss: LossEstimator;
+  readonly rate: RateEstimator;
+  /** Whether data (not just probes) went out on the path in the last probeBusyMs. */
+  busy = false;
+  /** Last sign of life; -Infinity before any. */
+  lastLifeAt = -Infinity;
+  /** Down events not yet forgiven. */
+  flaps = 0;
+  readonly stats: PathHealthStats = {
+    probesSent: 0,
+    echoes: 0,
+    probesLost: 0,
+    echoesRejected: 0,
+    reports: 0,
+    reportsUnmatched: 0,
+    downs: 0,
+    transitions: 0,
+  };
+
+  readonly #log: PathSendLog;
+  readonly #o: Required<Omit<PathHealthOptions, "seedBytesPerSecond">>;
+  // Probes: sent time per seq (mod PROBE_RING), NaN once resolved (answered or lost).
+  readonly #probeSentAt = new Float64Array(PROBE_RING).fill(NaN);
+  #nextSeq = 0;
+  /** Oldest probe not yet answered or timed out. */
+  #openSeq = 0;
+  #lastEchoSeq = -1;
+  #streak = 0;
+  #nextProbeAt = -Infinity;
+  // Busy detection: packets in the send log beyond our own probes, per window.
+  #windowStart = -Infinity;
+  #windowPackets = 0;
+  #windowProbes = 0;
+  #forgiveAt = Infinity;
+  /** When the path last came into service. */
+  #admittedAt = Infinity;
+  // The previous matched report, for differences.
+  #prevHighestAt = NaN;
+  #prevRecvPackets = 0;
+  #prevRecvBytes = 0;
+  #prevSentPackets = 0;
+  #prevSentTime = 0;
+
+  constructor(log: PathSendLog, options: PathHealthOptions = {}) {
+    this.#log = log;
+    this.#o = {
+      probeIdleMs: options.probeIdleMs ?? 50,
+      probeBusyMs: options.probeBusyMs ?? 100,
+      reportIntervalMs: options.reportIntervalMs ?? 50,
+      missedProbes: options.missedProbes ?? 3,
+      timeoutMarginMs: options.timeoutMarginMs ?? 10,
+      recoverProbes: options.recoverProbes ?? 3,
+      maxRecoverProbes: options.maxRecoverProbes ?? 48,
+      flapForgiveMs: options.flapForgiveMs ?? 10_000,
+      degradedLossEnter: options.degradedLossEnter ?? 0.1,
+      degradedLossExit: options.degradedLossExit ?? 0.04,
+      lossHalfLifeMs: options.lossHalfLifeMs ?? 2000,
+    };
+    for (const [key, v] of Object.entries(this.#o)) {
+      if (!(v > 0 && v < Infinity)) {
+        throw new RangeError(`path health ${key} must be a positive number, got ${v}`);
+      }
+    }
+    if (this.#o.degradedLossExit >= this.#o.degradedLossEnter) {
+      throw new RangeError("path health degradedLossExit must be below degradedLossEnter");
+    }
+    // Probes alone make ~1/probeIdleMs samples a second; ask for a second's worth before
+    // trusting a loss figure.
+    this.loss = new LossEstimator(this.#o.lossHalfLifeMs, 1000 / this.#o.probeIdleMs);
+    this.rate = new RateEstimator(options.seedBytesPerSecond ?? DEFAULT_SEED_BYTES_PER_SECOND);
+  }
+
+  /** One-way delay estimate for scheduling (half the smoothed RTT), ms; 0 before samples. */
+  get owdMs(): number {
+    return this.rtt.samples === 0 ? 0 : this.rtt.srtt / 2;
+  }
+
+  /** Consecutive echoes needed now to admit the path. */
+  get recoverProbesNeeded(): number {
+    return Math.min(this.#o.maxRecoverProbes, this.#o.recoverProbes * 2 ** this.flaps);
+  }
+
+  /** Silence after which the path is down, ms. */
+  get downAfterMs(): number {
+    const o = this.#o;
+    const interval = this.busy ? Math.min(o.probeBusyMs, o.reportIntervalMs) : o.probeIdleMs;
+    return Math.max(o.missedProbes * interval, this.rtt.timeout(o.timeoutMarginMs));
+  }
+
+  probeDue(now: number): boolean {
+    return now >= this.#nextProbeAt;
+  }
+
+  /** Registers a probe sent now and returns the sequence number to put in it. */
+  takeProbe(now: number): number {
+    const seq = this.#nextSeq++;
+    if (seq - this.#openSeq >= PROBE_RING) {
+      const oldest = this.#probeSentAt[this.#openSeq % PROBE_RING];
+      this.#resolveProbe(now, this.#openSeq, oldest);
+    }
+    this.#probeSentAt[seq % PROBE_RING] = now;
+    this.#nextProbeAt = now + (this.busy ? this.#o.probeBusyMs : this.#o.probeIdleMs);
+    this.#windowProbes++;
+    this.stats.probesSent++;
+    return seq >>> 0;
+  }
+
+  /**
+   * An echo of our probe `seq`, carrying the `sentAt` we put in it and the time the other side
+   * held it. False (and counted) when it does not match a probe we have outstanding.
+   */
+  onProbeEcho(now: number, wireSeq: number, sentAt: number, holdMs: number): boolean {
+    // Sequence numbers are u32 on the wire; count back from the next one to undo the wrap.
+    let back = (this.#nextSeq - wireSeq) % 2 ** 32;
+    if (back < 0) back += 2 ** 32;
+    const seq = this.#nextSeq - back;
+    const slot = seq % PROBE_RING;
+    const rtt = now - sentAt - holdMs;
+    if (
+      !(back >= 1 && back <= PROBE_RING) || seq < this.#openSeq ||
+      this.#probeSentAt[slot] !== sentAt || !(rtt >= 0)
+    ) {
+      this.stats.echoesRejected++;
+      return false;
+    }
+    this.#probeSentAt[slot] = NaN;
+    this.stats.echoes++;
+    this.rtt.add(rtt);
+    if (this.state !== PATH_DOWN) this.loss.add(now, 1, 0);
+    if (seq > this.#lastEchoSeq) {
+      this.#streak = seq === this.#lastEchoSeq + 1 ? this.#streak + 1 : 1;
+      this.#lastEchoSeq = seq;
+    }
+    this.#life(now);
+    this.#evaluate(now);
+    return true;
+  }
+
+  /**
+   * The receiver's cumulative counts for this path (one receive-report entry): packets and
+   * bytes so far, the highest counter and when it arrived (receiver's clock). Loss and delivery
+   * rate come from the difference to the previous report: the packets sent between the two
+   * marker counters, against those received, over the marker's send and arrival spans.
+   */
+  onReport(
+    now: number,
+    packets: number,
+    bytes: number,
+    highestCounter: number,
+    highestAt: number,
+  ): void {
+    this.stats.reports++;
+    const log = this.#log;
+    if (!log.lookup(highestCounter)) {
+      this.stats.reportsUnmatched++;
+      return;
+    }
+    const sentPackets = log.foundPackets;
+    const sentTime = log.foundTime;
+    const comparable = highestAt > this.#prevHighestAt &&
+      packets >= this.#prevRecvPackets && sentPackets >= this.#prevSentPackets;
+    if (comparable) {
+      const dSent = sentPackets - this.#prevSentPackets;
+      const dLost = Math.max(0, dSent - (packets - this.#prevRecvPackets));
+      if (dSent > 0) {
+        if (this.state !== PATH_DOWN) this.loss.add(now, dSent, dLost);
+        this.#life(now);
+      }
+      this.rate.add(
+        bytes - this.#prevRecvBytes,
+        highestAt - this.#prevHighestAt,
+        sentTime - this.#prevSentTime,
+        dSent > 0 ? dLost / dSent : 0,
+      );
+    }
+    this.#prevHighestAt = highestAt;
+    this.#prevRecvPackets = packets;
+    this.#prevRecvBytes = bytes;
+    this.#prevSentPackets = sentPackets;
+    this.#prevSentTime = sentTime;
+    this.#evaluate(now);
+  }
+
+  /** Timeouts, busy detection and state changes. True if the state changed. */
+  tick(now: number): boolean {
+    this.#expireProbes(now);
+    this.#updateBusy(now);
+    if (this.state !== PATH_DOWN && this.flaps > 0 && now >= this.#forgiveAt) {
+      this.flaps--;
+      this.#forgiveAt = now + this.#o.flapForgiveMs;
+    }
+    const before = this.state;
+    this.#evaluate(now);
+    return this.state !== before;
+  }
+
+  /** When `tick` (or a probe) is next needed. */
+  nextDeadline(): number {
+    let t = this.#nextProbeAt;
+    if (this.state !== PATH_DOWN) t = Math.min(t, this.lastLifeAt + this.downAfterMs);
+    if (this.#openSeq < this.#nextSeq) {
+      t = Math.min(t, this.#probeSentAt[this.#openSeq % PROBE_RING] + this.#probeTimeout());
+    }
+    return Math.min(t, this.#windowStart + this.#o.probeBusyMs);
+  }
+
+  #probeTimeout(): number {
+    const t = this.rtt.timeout(this.#o.timeoutMarginMs);
+    return t === Infinity ? PROBE_LOSS_TIMEOUT_MS : Math.max(PROBE_LOSS_TIMEOUT_MS, 2 * t);
+  }
+
+  #expireProbes(now: number): void {
+    const timeout = this.#probeTimeout();
+    while (this.#openSeq < this.#nextSeq) {
+      const sentAt = this.#probeSentAt[this.#openSeq % PROBE_RING];
+      if (sentAt === sentAt && now - sentAt <= timeout) break;
+      this.#resolveProbe(now, this.#openSeq, sentAt);
+    }
+  }
+
+  /** Retires the oldest open probe, sent at `sentAt` (NaN if it was answered). */
+  #resolveProbe(now: number, seq: number, sentAt: number): void {
+    this.#probeSentAt[seq % PROBE_RING] = NaN;
+    this.#openSeq = seq + 1;
+    if (sentAt !== sentAt) return;
+    this.stats.probesLost++;
+    // A loss older than the last echo is already behind the current run of echoes (the gap in
+    // echo sequence numbers ended the run before it); only a newer one breaks the run.
+    if (seq > this.#lastEchoSeq) this.#streak = 0;
+    // Only probes sent while the path was in service say something about its loss now.
+    if (this.state !== PATH_DOWN && sentAt >= this.#admittedAt) this.loss.add(now, 1, 1);
+  }
+
+  #updateBusy(now: number): void {
+    if (now < this.#windowStart + this.#o.probeBusyMs) return;
+    const packets = this.#log.packets;
+    this.busy = packets - this.#windowPackets > this.#windowProbes;
+    this.#windowStart = now;
+    this.#windowPackets = packets;
+    this.#windowProbes = 0;
+  }
+
+  #life(now: number): void {
+    if (now > this.lastLifeAt) this.lastLifeAt = now;
+  }
+
+  #evaluate(now: number): void {
+    const o = this.#o;
+    if (this.state === PATH_DOWN) {
+      if (this.#streak < this.recoverProbesNeeded) return;
+      this.#set(this.loss.rate(now) >= o.degradedLossEnter ? PATH_DEGRADED : PATH_UP);
+      this.#forgiveAt = now + o.flapForgiveMs;
+      this.#admittedAt = now;
+      return;
+    }
+    if (now - this.lastLifeAt > this.downAfterMs) {
+      this.#set(PATH_DOWN);
+      this.stats.downs++;
+      this.flaps = Math.min(this.flaps + 1, MAX_FLAPS);
+      this.#streak = 0;
+      // Losses of the outage say nothing about the path once it is back.
+      this.loss.reset();
+      return;
+    }
+    const loss = this.loss.rate(now);
+    if (this.state === PATH_UP && loss >= o.degradedLossEnter) this.#set(PATH_DEGRADED);
+    else if (this.state === PATH_DEGRADED && loss <= o.degradedLossExit) this.#set(PATH_UP);
+  }
+
+  #set(state: PathState): void {
+    this.state = state;
+    this.stats.transitions++;
+  }
+}

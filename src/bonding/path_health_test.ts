@@ -1,0 +1,313 @@
+import assert from "node:assert/strict";
+import {
+  PATH_DEGRADED,
+  PATH_DOWN,
+  PATH_UP,
+  PathHealth,
+  type PathHealthOptions,
+  type PathState,
+  pathStateName,
+} from "./path_health.ts";
+import { PathSendLog } from "./path_send_log.ts";
+import { AggregateScheduler } from "./aggregate_scheduler.ts";
+import { PathTable } from "./path_table.ts";
+import { TestRandom } from "./test_random.ts";
+
+/**
+ * A path in a synthetic timeline, one step per millisecond: probes leave when due, each echo
+ * comes back after `rtt(t)` if the path was alive when the probe left and when the echo would
+ * arrive, and `tick` runs every step. Records every state change.
+ */
+class Timeline {
+  readonly log = new PathSendLog(4096);
+  readonly health: PathHealth;
+  readonly changes: { at: number; state: PathState }[] = [];
+  now = 0;
+  #counter = 0;
+  #echoes: { at: number; seq: number; sentAt: number }[] = [];
+
+  constructor(options: PathHealthOptions = {}) {
+    this.health = new PathHealth(this.log, options);
+  }
+
+  run(ms: number, alive: (t: number) => boolean, rtt: (t: number) => number): void {
+    const end = this.now + ms;
+    for (; this.now < end; this.now++) {
+      const t = this.now;
+      const h = this.health;
+      this.#echoes.sort((a, b) => a.at - b.at);
+      while (this.#echoes.length > 0 && this.#echoes[0].at <= t) {
+        const e = this.#echoes.shift()!;
+        if (alive(t)) this.#watch(t, () => h.onProbeEcho(t, e.seq, e.sentAt, 0));
+      }
+      if (h.probeDue(t)) {
+        const seq = h.takeProbe(t);
+        this.log.record(this.#counter++, 64, t);
+        if (alive(t)) this.#echoes.push({ at: t + rtt(t), seq, sentAt: t });
+      }
+      this.#watch(t, () => h.tick(t));
+    }
+  }
+
+  #watch(t: number, event: () => unknown): void {
+    const before = this.health.state;
+    event();
+    if (this.health.state !== before) this.changes.push({ at: t, state: this.health.state });
+  }
+}
+
+const always = () => true;
+const fixed = (ms: number) => () => ms;
+
+Deno.test("a new path is admitted after three consecutive echoes and measures its RTT", () => {
+  const tl = new Timeline();
+  tl.run(1000, always, fixed(20));
+  assert.equal(tl.health.state, PATH_UP);
+  // Probes at 0, 50, 100: the third echo arrives at 120 ms.
+  assert.deepEqual(tl.changes, [{ at: 120, state: PATH_UP }]);
+  assert.ok(Math.abs(tl.health.rtt.srtt - 20) < 0.01);
+  assert.ok(tl.health.rtt.jitter < 0.01);
+  assert.equal(tl.health.owdMs, 10);
+  assert.equal(tl.health.stats.probesLost, 0);
+});
+
+Deno.test("a dead path is declared down within 150 ms of its last sign of life", () => {
+  for (const rtt of [2, 20, 60]) {
+    for (const deathAt of [1000, 1013, 1037]) {
+      const tl = new Timeline();
+      tl.run(3000, (t) => t < deathAt, fixed(rtt));
+      const down = tl.changes.find((c) => c.state === PATH_DOWN);
+      assert.ok(down, `rtt ${rtt}: never went down`);
+      const silence = down.at - tl.health.lastLifeAt;
+      assert.ok(silence <= 151, `rtt ${rtt} death ${deathAt}: down after ${silence} ms silence`);
+      assert.ok(silence > 100, `rtt ${rtt}: down too eagerly after ${silence} ms`);
+      assert.ok(down.at - deathAt <= 200, `rtt ${rtt}: down ${down.at - deathAt} ms after death`);
+    }
+  }
+});
+
+Deno.test("a slow jittery path waits srtt + 4 rttvar before it is declared down", () => {
+  const rnd = new TestRandom(7);
+  const tl = new Timeline();
+  // LTE-like: 240 ms round trip, +-40 ms of jitter.
+  tl.run(10_000, always, () => 200 + rnd.int(80));
+  assert.equal(tl.health.state, PATH_UP, "no false alarm from jitter");
+  assert.equal(tl.health.stats.downs, 0);
+  const limit = tl.health.downAfterMs;
+  assert.ok(limit > 150, `limit ${limit} follows the RTT, not the probe interval`);
+  tl.run(2000, () => false, fixed(240));
+  assert.equal(tl.health.state, PATH_DOWN);
+});
+
+Deno.test("isolated probe losses never take a path down", () => {
+  const rnd = new TestRandom(11);
+  const tl = new Timeline();
+  tl.run(500, always, fixed(30));
+  // A 40 ms blip every 300 ms (a probe or an echo lost each time) and 2% of instants dropping
+  // whatever passes.
+  const start = tl.now;
+  tl.run(20_000, (t) => (t - start) % 300 >= 40 && !rnd.chance(0.02), fixed(30));
+  assert.equal(tl.health.stats.downs, 0);
+  assert.ok(tl.health.stats.probesLost > 20, "losses did happen");
+  assert.ok(tl.health.state !== PATH_DOWN);
+});
+
+Deno.test("a flapping path does not flap its state at every blip", () => {
+  const tl = new Timeline();
+  tl.run(1000, always, fixed(20));
+  // 400 ms dead, 400 ms alive, for 24 s: 30 outages.
+  const start = tl.now;
+  tl.run(24_000, (t) => ((t - start) % 800) >= 400, fixed(20));
+  const downs = tl.changes.filter((c) => c.state === PATH_DOWN).length;
+  assert.ok(downs >= 1, "outages longer than the limit are seen");
+  assert.ok(downs <= 6, `went down ${downs} times in 30 outages`);
+  assert.ok(tl.health.recoverProbesNeeded > 3, "readmission got stricter");
+  // Once the link is stable it comes back, and the penalty is forgiven over time.
+  tl.run(80_000, always, fixed(20));
+  assert.equal(tl.health.state, PATH_UP);
+  assert.equal(tl.health.flaps, 0);
+  assert.equal(tl.health.recoverProbesNeeded, 3);
+});
+
+Deno.test("a path that comes back is readmitted only after several good probes", () => {
+  const tl = new Timeline();
+  tl.run(1000, always, fixed(20));
+  tl.run(1000, () => false, fixed(20));
+  assert.equal(tl.health.state, PATH_DOWN);
+  const back = tl.now;
+  tl.run(1000, always, fixed(20));
+  const up = tl.changes.at(-1)!;
+  assert.equal(up.state, PATH_UP);
+  // After one down the path needs 6 echoes: probes 50 ms apart, the sixth answered 20 ms later.
+  assert.ok(up.at - back >= 5 * 50 + 20, `readmitted ${up.at - back} ms after it came back`);
+  assert.ok(up.at - back <= 6 * 50 + 20);
+});
+
+/** Feeds the health receive reports for a path carrying `pps` packets of `size` bytes. */
+function reportTimeline(
+  health: PathHealth,
+  log: PathSendLog,
+  opts: { from: number; ms: number; pps: number; size: number; loss: number; rnd: TestRandom },
+  state: {
+    counter: number;
+    recvPackets: number;
+    recvBytes: number;
+    highest: number;
+    highestAt: number;
+  },
+): void {
+  const interval = 50;
+  const perInterval = (opts.pps * interval) / 1000;
+  for (let t = opts.from; t < opts.from + opts.ms; t += interval) {
+    for (let i = 0; i < perInterval; i++) {
+      const c = state.counter++;
+      const sentAt = t + (i * interval) / perInterval;
+      log.record(c, opts.size, sentAt);
+      if (!opts.rnd.chance(opts.loss)) {
+        state.recvPackets++;
+        state.recvBytes += opts.size;
+        state.highest = c;
+        state.highestAt = sentAt + 10;
+      }
+    }
+    health.onReport(
+      t + interval,
+      state.recvPackets,
+      state.recvBytes,
+      state.highest,
+      state.highestAt,
+    );
+    health.tick(t + interval);
+  }
+}
+
+Deno.test("loss from per-path reports makes a path degraded, and up again when it clears", () => {
+  const tl = new Timeline();
+  tl.run(500, always, fixed(20));
+  const h = tl.health;
+  const rnd = new TestRandom(3);
+  const st = { counter: 100_000, recvPackets: 0, recvBytes: 0, highest: 0, highestAt: 0 };
+  let t = tl.now;
+  // Keep probes answered meanwhile: liveness must not be the question here.
+  const keepAlive = () => {
+    const seq = h.takeProbe(t);
+    h.onProbeEcho(t + 20, seq, t, 0);
+  };
+  const phase = (ms: number, loss: number) => {
+    const end = t + ms;
+    for (; t < end; t += 100) {
+      keepAlive();
+      reportTimeline(h, tl.log, { from: t, ms: 100, pps: 2000, size: 1000, loss, rnd }, st);
+    }
+  };
+  phase(3000, 0.2);
+  assert.equal(pathStateName(h.state), "degraded");
+  const measured = h.loss.rate(t);
+  assert.ok(Math.abs(measured - 0.2) < 0.03, `loss measured ${measured}`);
+  phase(3000, 0.07);
+  assert.equal(h.state, PATH_DEGRADED, "inside the hysteresis band it stays degraded");
+  phase(10_000, 0);
+  assert.equal(h.state, PATH_UP);
+});
+
+Deno.test("in-flight packets are not counted as lost: loss only covers counters the receiver passed", () => {
+  const log = new PathSendLog(4096);
+  const h = new PathHealth(log);
+  for (let c = 0; c < 1000; c++) log.record(c, 100, c);
+  // The receiver got 0..499 and nothing beyond yet: 500 packets still in flight.
+  h.onReport(500, 500, 50_000, 499, 500);
+  for (let c = 1000; c < 2000; c++) log.record(c, 100, c);
+  h.onReport(1000, 1500, 150_000, 1499, 1000);
+  assert.equal(h.loss.rate(1000), 0);
+  assert.equal(h.stats.reportsUnmatched, 0);
+  h.onReport(1050, 1600, 160_000, 5_000_000, 1050);
+  assert.equal(h.stats.reportsUnmatched, 1, "a counter never sent on this path");
+});
+
+Deno.test("the rate estimate climbs from a low seed and falls to a slower path's capacity", () => {
+  for (const [seedMbps, capacityMbps] of [[10, 40], [100, 20]]) {
+    const log = new PathSendLog(65536);
+    const h = new PathHealth(log, { seedBytesPerSecond: (seedMbps * 1e6) / 8 });
+    // The sender always has traffic and paces at the estimate times the aggregate scheduler's
+    // gain cycle. The path is a FIFO bottleneck of `capacity` with a 20 ms queue and 10 ms of
+    // delay; the receiver reports every 50 ms.
+    const pacer = new AggregateScheduler(new PathTable(1));
+    const capacityPerMs = (capacityMbps * 1e6) / 8 / 1000;
+    const size = 1250;
+    const inFlight: { at: number; counter: number }[] = [];
+    let counter = 0, nextSend = 0, linkFree = 0;
+    let recvPackets = 0, recvBytes = 0, highest = -1, highestAt = 0;
+    for (let step = 0; step < 80_000; step++) {
+      const t = step / 10;
+      while (nextSend <= t) {
+        const c = counter++;
+        log.record(c, size, nextSend);
+        const start = Math.max(nextSend, linkFree);
+        if (start - nextSend <= 20) {
+          linkFree = start + size / capacityPerMs;
+          inFlight.push({ at: linkFree + 10, counter: c });
+        }
+        nextSend += size / ((h.rate.rate * pacer.gain(nextSend, 0)) / 1000);
+      }
+      while (inFlight.length > 0 && inFlight[0].at <= t) {
+        const a = inFlight.shift()!;
+        recvPackets++;
+        recvBytes += size;
+        highest = a.counter;
+        highestAt = a.at;
+      }
+      if (step % 500 === 0 && highest >= 0) {
+        h.onReport(t, recvPackets, recvBytes, highest, highestAt);
+      }
+    }
+    const got = (h.rate.rate * 8) / 1e6;
+    assert.ok(
+      Math.abs(got - capacityMbps) / capacityMbps < 0.1,
+      `seed ${seedMbps}: estimate ${got.toFixed(1)} Mbit/s for a ${capacityMbps} Mbit/s path`,
+    );
+  }
+});
+
+Deno.test("echoes that do not match an outstanding probe are rejected", () => {
+  const h = new PathHealth(new PathSendLog(1024));
+  const seq = h.takeProbe(100);
+  assert.equal(h.onProbeEcho(120, seq, 99, 0), false, "wrong timestamp");
+  assert.equal(h.onProbeEcho(120, seq + 1, 100, 0), false, "never sent");
+  assert.equal(h.onProbeEcho(90, seq, 100, 0), false, "negative RTT");
+  assert.equal(h.onProbeEcho(130, seq, 100, 4), true);
+  assert.equal(h.rtt.srtt, 26, "hold time is subtracted");
+  assert.equal(h.onProbeEcho(131, seq, 100, 0), false, "answered twice");
+  assert.equal(h.stats.echoesRejected, 4);
+});
+
+Deno.test("probes go out faster while the path is idle than while it carries data", () => {
+  const tl = new Timeline();
+  tl.run(1000, always, fixed(10));
+  const idleProbes = tl.health.stats.probesSent;
+  assert.equal(tl.health.busy, false);
+  // Data on the path: 10 packets per ms besides the probes.
+  let counter = 1_000_000;
+  const h = tl.health;
+  const start = h.stats.probesSent;
+  for (let t = tl.now; t < tl.now + 1000; t++) {
+    for (let i = 0; i < 10; i++) tl.log.record(counter++, 1000, t);
+    if (h.probeDue(t)) {
+      const seq = h.takeProbe(t);
+      h.onProbeEcho(t, seq, t, 0);
+    }
+    h.tick(t);
+  }
+  assert.equal(h.busy, true);
+  const busyProbes = h.stats.probesSent - start;
+  assert.ok(idleProbes >= 19 && idleProbes <= 21, `idle: ${idleProbes} probes in 1 s`);
+  assert.ok(busyProbes >= 9 && busyProbes <= 12, `busy: ${busyProbes} probes in 1 s`);
+});
+
+Deno.test("path health options are checked", () => {
+  const log = new PathSendLog(1024);
+  assert.throws(() => new PathHealth(log, { probeIdleMs: 0 }), /probeIdleMs must be a positive/);
+  assert.throws(
+    () => new PathHealth(log, { degradedLossEnter: 0.05, degradedLossExit: 0.05 }),
+    /degradedLossExit must be below/,
+  );
+});

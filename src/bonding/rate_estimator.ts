@@ -1,0 +1,69 @@
+/**
+ * What one path can carry, in bytes per second, for pacing: seeded from the configured Mbit/s
+ * and corrected from receive reports.
+ *
+ * A delivery-rate sample (bytes received between two marker packets, over the time between
+ * their arrivals) only measures the path's capacity when the path was the limit; otherwise it
+ * is a lower bound (the sender was the limit). The path was the limit when it stretched the
+ * packets out: they took longer to arrive than to send (arrival span > send span). Comparing
+ * times rather than byte rates keeps random loss (fewer bytes arrive, no stretch) and bursty,
+ * lightly used paths (a burst slightly spread over an otherwise idle interval) from passing
+ * for saturation. A path overloaded into a full queue drops instead of stretching further, so
+ * heavy loss in the interval (above `lossSaturation`, well above random wire loss) counts as
+ * saturation too. Saturated samples pull the estimate towards them, unsaturated ones can only
+ * raise it. The scheduler's probing phases
+ * (pacing above the estimate now and then) turn a too-low estimate into unsaturated samples
+ * above it, so the estimate climbs until the path saturates.
+ */
+
+/** Never pace a path below this (100 kbit/s): a path that is up carries at least probes. */
+export const MIN_RATE_BYTES_PER_SECOND = 12_500;
+
+export class RateEstimator {
+  /** Estimated capacity, bytes per second. */
+  rate: number;
+  /** Smoothed delivery rate (what actually arrived), bytes per second; 0 before samples. */
+  delivery = 0;
+  /** Samples in which the sender offered more than the path delivered. */
+  saturatedSamples = 0;
+  readonly saturationRatio: number;
+  readonly lossSaturation: number;
+  #samples = 0;
+
+  /**
+   * @param seedBytesPerSecond the starting estimate (configured rate, or a default)
+   * @param saturationRatio arrival span / send span above this means the path was the limit
+   * @param lossSaturation loss in an interval above this means the path was the limit
+   */
+  constructor(seedBytesPerSecond: number, saturationRatio = 1.05, lossSaturation = 0.1) {
+    if (!(seedBytesPerSecond > 0 && seedBytesPerSecond < Infinity)) {
+      throw new RangeError(`rate seed must be a positive number, got ${seedBytesPerSecond}`);
+    }
+    if (!(saturationRatio > 1)) {
+      throw new RangeError(`saturation ratio must be > 1, got ${saturationRatio}`);
+    }
+    this.rate = Math.max(seedBytesPerSecond, MIN_RATE_BYTES_PER_SECOND);
+    this.saturationRatio = saturationRatio;
+    this.lossSaturation = lossSaturation;
+  }
+
+  /**
+   * One report interval: `deliveredBytes` arrived over `deliverMs` (receiver's clock, between
+   * the marker packets' arrivals), the same packets took `sendMs` to send (sender's clock), and
+   * `lossFraction` of those sent were lost.
+   */
+  add(deliveredBytes: number, deliverMs: number, sendMs: number, lossFraction: number): void {
+    if (!(deliverMs > 0) || !(deliveredBytes >= 0)) return;
+    const d = (deliveredBytes * 1000) / deliverMs;
+    this.delivery = this.#samples === 0 ? d : this.delivery + (d - this.delivery) / 4;
+    this.#samples++;
+    const stretched = sendMs > 0 && deliverMs > sendMs * this.saturationRatio;
+    if (stretched || lossFraction > this.lossSaturation) {
+      this.saturatedSamples++;
+      this.rate += (d - this.rate) / 4;
+    } else if (d > this.rate) {
+      this.rate = d;
+    }
+    if (this.rate < MIN_RATE_BYTES_PER_SECOND) this.rate = MIN_RATE_BYTES_PER_SECOND;
+  }
+}
