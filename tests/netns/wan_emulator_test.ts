@@ -1,0 +1,336 @@
+/**
+ * The WAN emulator measured from outside, in the multi-WAN lab (lab/topology_wan.ts). Needs root.
+ *
+ * What is measured, and against what:
+ * - delay: the median ping RTT from the router (bound to a WAN's address or device) to srv is
+ *   twice the configured one-way delay, within 5%. The RTT also holds the namespaces' own
+ *   path (a few tenths of a millisecond), which is part of the 5%;
+ * - rate: rates count IP packet bytes, so iperf3's goodput is compared with the rate scaled by
+ *   payload / packet size: TCP 1448 of 1500 bytes (MSS with timestamps), UDP 1400 of 1428;
+ *   within 5%. UDP is offered at twice the rate; the rest must be the emulator's tail drops;
+ * - loss: 4000 UDP datagrams over a link losing 5% upstream: iperf3 counts 5% ± 1.5% lost
+ *   (4.4 standard deviations), and about as many as the emulator says it dropped;
+ * - down blackholes (pings fail, the emulator counts them), up restores;
+ * - a live change of delay applies to the next packets;
+ * - CGNAT: srv sees the ISP's address, and the internet has no route to the access network.
+ */
+import assert from "node:assert/strict";
+import { canCreateNamespaces, Lab } from "./harness/netns.ts";
+import { peerAddressSeenBy } from "./traffic.ts";
+import { buildWanTopology, type WanPlan } from "../../lab/topology_wan.ts";
+import { iperfTcp, iperfUdp } from "../../lab/iperf.ts";
+import type { DirectionStats } from "../../lab/wan/delay_line.ts";
+import { bothWays } from "../../lab/wan/wan_settings.ts";
+import { findRunningWans } from "../../lab/wan/running_wans.ts";
+import { runLinkCommand } from "../../lab/wan/control_client.ts";
+
+const ignore = !canCreateNamespaces();
+
+const TOLERANCE = 0.05;
+const MTU = 1500;
+/** TCP payload per full packet: MTU − IPv4 (20) − TCP (20) − timestamps option (12). */
+const TCP_PAYLOAD = MTU - 52;
+const UDP_PAYLOAD = 1400;
+/** IPv4 (20) + UDP (8) headers. */
+const UDP_OVERHEAD = 28;
+
+function assertWithin(measured: number, expected: number, what: string): void {
+  const error = Math.abs(measured - expected) / expected;
+  console.log(
+    `  ${what}: ${measured.toFixed(2)} (expected ${expected.toFixed(2)}, ${
+      (error * 100).toFixed(1)
+    }% off)`,
+  );
+  assert.ok(
+    error <= TOLERANCE,
+    `${what}: measured ${measured.toFixed(3)}, expected ${expected.toFixed(3)} ` +
+      `(off by ${(error * 100).toFixed(1)}%, allowed ${TOLERANCE * 100}%)`,
+  );
+}
+
+/**
+ * Median RTT (ms) of `count` pings from `host` to `address`, the source given by `-I`. The
+ * median, not the mean: on a machine busy with other work a few replies wait milliseconds for
+ * a CPU (in the kernel's forwarding as much as anywhere), which says nothing about the link.
+ */
+async function medianRtt(
+  lab: Lab,
+  host: string,
+  via: string,
+  address: string,
+  count = 20,
+): Promise<number> {
+  const family = address.includes(":") ? "-6" : "-4";
+  const argv = ["ping", family, "-c", String(count), "-i", "0.05", "-W", "2", "-I", via, address];
+  const r = await lab.run(host, argv, { timeoutMs: 20_000 });
+  assert.match(r, / 0% packet loss/, `ping ${address} via ${via} lost packets: ${r}`);
+  const rtts = [...r.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  assert.equal(rtts.length, count, `ping output: ${r}`);
+  const mid = rtts.length >> 1;
+  return rtts.length % 2 === 1 ? rtts[mid] : (rtts[mid - 1] + rtts[mid]) / 2;
+}
+
+/** UDP datagrams `host` dropped because a socket's receive buffer was full (/proc/net/snmp). */
+async function udpReceiveBufferErrors(lab: Lab, host: string): Promise<number> {
+  const lines = (await lab.run(host, ["cat", "/proc/net/snmp"])).split("\n").filter((l) =>
+    l.startsWith("Udp: ")
+  );
+  const [names, values] = lines.map((l) => l.split(/\s+/));
+  const at = names.indexOf("RcvbufErrors");
+  assert.ok(at > 0 && values, "/proc/net/snmp has Udp RcvbufErrors");
+  return Number(values[at]);
+}
+
+function total(s: DirectionStats): number {
+  return s.delivered + s.lostDown + s.lostRandom + s.lostQueue + s.lostOverflow + s.writeErrors +
+    s.held;
+}
+
+Deno.test({
+  name: "WAN emulator: delay, rate, loss, down/up and live changes measure back as configured",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    await using lab = await Lab.create("wanemu");
+    const wanLab = await buildWanTopology(lab, {
+      links: [
+        bothWays({ delayMs: 10 }),
+        bothWays({ delayMs: 30 }),
+        { down: { rateMbps: 20, delayMs: 5 }, up: { rateMbps: 10, delayMs: 5 } },
+      ],
+      nat: [true, false, false],
+      mtu: MTU,
+      seed: 42,
+    });
+    const topo = wanLab.topology;
+    const [wan1, wan2, wan3] = topo.wans as [WanPlan, WanPlan, WanPlan];
+    const srv = topo.srv.eth0;
+    const router = topo.hosts.router;
+
+    await t.step(
+      "ping RTT across each WAN is twice its one-way delay, by source address",
+      async () => {
+        const [rtt1, rtt2, rtt2v6] = await Promise.all([
+          medianRtt(lab, router, wan1.router.v4, srv.v4),
+          medianRtt(lab, router, wan2.router.v4, srv.v4),
+          medianRtt(lab, router, wan2.router.v6, srv.v6),
+        ]);
+        assertWithin(rtt1, 20, "wan1 RTT (ms)");
+        assertWithin(rtt2, 60, "wan2 RTT (ms)");
+        assertWithin(rtt2v6, 60, "wan2 IPv6 RTT (ms)");
+      },
+    );
+
+    await t.step("a socket bound to a WAN's device leaves through that WAN", async () => {
+      assertWithin(
+        await medianRtt(lab, router, wan2.name, srv.v4, 10),
+        60,
+        "ping -I wan2 RTT (ms)",
+      );
+    });
+
+    await t.step(
+      "CGNAT: srv sees the ISP's address, the internet has no route to the customer",
+      async () => {
+        // The router's main table prefers wan1, which is behind CGNAT.
+        assert.equal(await peerAddressSeenBy(lab, topo.hosts.srv, srv.v4, router), wan1.transit.v4);
+        const route = await lab.exec(topo.hosts.inet, ["ip", "-4", "route", "get", wan1.router.v4]);
+        assert.notEqual(route.code, 0, `inet routes to ${wan1.router.v4}: ${route.stdout}`);
+      },
+    );
+
+    await t.step("a live change of delay applies, per direction", async () => {
+      const emu = wanLab.wan(wan2.name);
+      // The way `deno task lab link wan2 delay 80ms` finds the running emulator.
+      const running = (await findRunningWans("wanemu")).filter((w) => w.labId === lab.id);
+      assert.deepEqual(running.map((w) => w.name), ["wan1", "wan2", "wan3"]);
+      const wan2Socket = running.find((w) => w.name === wan2.name)!.socketPath;
+      assert.match(await runLinkCommand(wan2.name, wan2Socket, ["delay", "80ms"]), /delay 80 ms/);
+      assertWithin(
+        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+        160,
+        "wan2 RTT at 80 ms (ms)",
+      );
+      await emu.command(["delay", "5ms/45ms"]);
+      assertWithin(
+        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+        50,
+        "wan2 RTT at 5/45 ms (ms)",
+      );
+      await emu.command(["delay", "30ms"]);
+      assertWithin(
+        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+        60,
+        "wan2 RTT back at 30 ms (ms)",
+      );
+    });
+
+    await t.step("a 20 Mbit/s download carries 20 Mbit/s of TCP", async () => {
+      // srv → router is wan3's download direction.
+      const r = await iperfTcp(lab, {
+        server: router,
+        client: topo.hosts.srv,
+        address: wan3.router.v4,
+        seconds: 4,
+      });
+      assertWithin(r.gbps * 1000, 20 * TCP_PAYLOAD / MTU, "wan3 TCP download (Mbit/s)");
+    });
+
+    await t.step(
+      "a 10 Mbit/s upload carries 10 Mbit/s of UDP offered at 20, the rest tail-dropped",
+      async () => {
+        const before = (await wanLab.wan(wan3.name).status()).stats.up;
+        // iperf3 -R: the server on the router sends, router → srv is wan3's upload direction.
+        const r = await iperfUdp(lab, {
+          server: router,
+          client: topo.hosts.srv,
+          address: wan3.router.v4,
+          seconds: 3,
+          reverse: true,
+          rateMbps: 20,
+          length: UDP_PAYLOAD,
+        });
+        // Only a sender that kept the link's queue full measures the link.
+        assert.ok(
+          r.sentGbps * 1000 > 12,
+          `iperf3 offered only ${(r.sentGbps * 1000).toFixed(1)} Mbit/s`,
+        );
+        assertWithin(
+          r.gbps * 1000,
+          10 * UDP_PAYLOAD / (UDP_PAYLOAD + UDP_OVERHEAD),
+          "wan3 UDP upload (Mbit/s)",
+        );
+        const after = (await wanLab.wan(wan3.name).status()).stats.up;
+        assert.ok(after.lostQueue - before.lostQueue > 0, "the excess was dropped by the queue");
+        assert.equal(after.lostRandom, 0);
+      },
+    );
+
+    await t.step(
+      "5% upload loss: 4000 UDP datagrams lose 5% ± 1.5%, as the emulator counted",
+      async () => {
+        const emu = wanLab.wan(wan2.name);
+        await emu.command(["loss", "0/5%"]);
+        const before = (await emu.status()).stats.up.lostRandom;
+        const overflowsBefore = await udpReceiveBufferErrors(lab, topo.hosts.srv);
+        // 200-byte datagrams at 1000 per second for 4 s: 4000 of them, slow and small enough
+        // that the receiving socket's buffer rides out a busy machine's scheduling stalls.
+        const r = await iperfUdp(lab, {
+          server: router,
+          client: topo.hosts.srv,
+          address: wan2.router.v4,
+          seconds: 4,
+          reverse: true,
+          rateMbps: 1.6,
+          length: 200,
+        });
+        const status = await emu.command(["loss", "0"]).then(() => emu.status());
+        const dropped = status.stats.up.lostRandom - before;
+        const overflows = (await udpReceiveBufferErrors(lab, topo.hosts.srv)) - overflowsBefore;
+        const why =
+          `iperf3 lost ${r.lostPackets} of ${r.packets}, the emulator dropped ${dropped}, ` +
+          `srv's socket buffer overflowed ${overflows} times`;
+        // ±1.5% stays beyond 3.8 standard deviations down to 3000 datagrams.
+        assert.ok(r.packets >= 3000, `only ${r.packets} datagrams sent`);
+        const percent = 100 * r.lostPackets / r.packets;
+        console.log(`  wan2 upload loss: ${percent.toFixed(2)}% (expected 5 ± 1.5); ${why}`);
+        assert.ok(Math.abs(percent - 5) <= 1.5, `lost ${percent.toFixed(2)}%: ${why}`);
+        // The emulator also drops some of iperf3's TCP control packets (which TCP resends), and
+        // iperf3 cannot see a loss after its last datagram: a handful either way, not ~200.
+        assert.ok(Math.abs(r.lostPackets - dropped) <= 10, why);
+        assert.equal(status.stats.down.lostRandom, 0, "no loss configured downstream");
+      },
+    );
+
+    await t.step("down blackholes the link, up restores it", async () => {
+      const emu = wanLab.wan(wan2.name);
+      const before = (await emu.status()).stats;
+      await emu.command(["down"]);
+      const dead = await lab.exec(router, [
+        "ping",
+        "-4",
+        "-c",
+        "3",
+        "-i",
+        "0.1",
+        "-W",
+        "1",
+        "-I",
+        wan2.router.v4,
+        srv.v4,
+      ]);
+      assert.notEqual(dead.code, 0, `ping through a down link answered: ${dead.stdout}`);
+      const after = (await emu.status()).stats;
+      assert.ok(after.up.lostDown - before.up.lostDown >= 3, "the emulator dropped the pings");
+      // The other WANs are unaffected.
+      assertWithin(
+        await medianRtt(lab, router, wan1.router.v4, srv.v4, 5),
+        20,
+        "wan1 RTT while wan2 is down (ms)",
+      );
+      await emu.command(["up"]);
+      assertWithin(
+        await medianRtt(lab, router, wan2.router.v4, srv.v4, 5),
+        60,
+        "wan2 RTT after up (ms)",
+      );
+    });
+
+    await t.step(
+      "every packet each emulator saw is delivered, dropped for a reason, or held",
+      async () => {
+        for (const emu of wanLab.emulators) {
+          const { stats } = await emu.status();
+          for (const dir of ["down", "up"] as const) {
+            assert.ok(stats[dir].received > 0, `${emu.name} ${dir} saw traffic`);
+            assert.equal(
+              total(stats[dir]),
+              stats[dir].received,
+              `${emu.name} ${dir} counters add up`,
+            );
+            assert.equal(
+              stats[dir].lostOverflow + stats[dir].writeErrors,
+              0,
+              `${emu.name} ${dir} had no errors`,
+            );
+          }
+        }
+      },
+    );
+
+    await t.step(
+      "an emulator stops cleanly on SIGTERM and its WAN goes dark instead of bypassing it",
+      async () => {
+        const emu = wanLab.wan(wan2.name);
+        const status = await emu.process.stop();
+        assert.equal(
+          status.code,
+          0,
+          `emulator exited with ${status.code}: ${emu.process.stderr()}`,
+        );
+        const r = await lab.exec(router, [
+          "ping",
+          "-4",
+          "-c",
+          "2",
+          "-i",
+          "0.1",
+          "-W",
+          "1",
+          "-I",
+          wan2.router.v4,
+          srv.v4,
+        ]);
+        assert.notEqual(r.code, 0, `ping through a WAN without its emulator answered: ${r.stdout}`);
+        const routes = await lab.ip(wan2.isp, ["route", "show", "table", "all", "dev", "emu_up"])
+          .catch((e) => e.message);
+        assert.match(
+          String(routes),
+          /Cannot find device|does not exist|^$/,
+          "the TUN device is gone",
+        );
+      },
+    );
+  },
+});
