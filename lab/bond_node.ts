@@ -6,6 +6,7 @@
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { SpawnedProcess } from "../tests/netns/harness/command.ts";
 import { waitFor } from "../tests/netns/harness/wait_for.ts";
+import { withOperations } from "./operations_config.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -37,7 +38,11 @@ export async function startBond(
   opts: StartBondOptions = {},
 ): Promise<BondNode> {
   const configPath = `${lab.tmpDir}/${opts.fileName ?? `${host}.yaml`}`;
-  await Deno.writeTextFile(configPath, configText, { mode: 0o600 });
+  // Both roles run on one machine here: each daemon gets its own control socket.
+  const text = /^control:/m.test(configText)
+    ? configText
+    : withOperations(configText, { controlSocket: `${lab.tmpDir}/${host}.sock` });
+  await Deno.writeTextFile(configPath, text, { mode: 0o600 });
   const argv = [Deno.execPath(), "run", "-A", MAIN, "-config", configPath];
   if (opts.debug) argv.push("--debug");
   const process = lab.spawn(host, argv, { env: opts.env });

@@ -4,7 +4,7 @@
  * and its LAN's) through the tunnel by policy routing while its underlay stays reachable.
  */
 import type { Lab } from "../tests/netns/harness/netns.ts";
-import type { Topology } from "./topology.ts";
+import type { LinkEnd, Subnet } from "./topology.ts";
 import { bondConfigText, type BondNode, startBond, type StartBondOptions } from "./bond_node.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
 
@@ -34,12 +34,19 @@ export interface BondPairOptions {
   defaultRoute?: boolean;
 }
 
+/** What a bond pair needs of a lab topology (the one-WAN and the multi-WAN labs both have it). */
+export interface PairTopology {
+  hosts: { router: string; vps: string };
+  vps: { eth0: LinkEnd };
+  subnets: { lan: Subnet };
+}
+
 function keyPair() {
   const priv = generatePrivateKey();
   return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
 }
 
-export function bondPairConfigs(topo: Topology, opts: BondPairOptions = {}) {
+export function bondPairConfigs(topo: PairTopology, opts: BondPairOptions = {}) {
   const t = BOND_TUNNEL;
   const routerKeys = keyPair();
   const vpsKeys = keyPair();
@@ -87,7 +94,7 @@ export function bondPairConfigs(topo: Topology, opts: BondPairOptions = {}) {
 
 export async function startBondPair(
   lab: Lab,
-  topo: Topology,
+  topo: PairTopology,
   opts: BondPairOptions = {},
 ): Promise<BondPair> {
   const { routerConfig, vpsConfig } = bondPairConfigs(topo, opts);

@@ -1,13 +1,15 @@
 /**
- * `deno task lab`: the whole picture on one machine. Builds the lab of network namespaces
- * (a LAN host, the router, the "internet", the VPS and a public server), runs bond in both roles
- * with real configuration files, shows what the tunnel is doing, measures it, and keeps it up
- * until Ctrl-C (or `deno task lab down` from another terminal), then removes everything.
+ * `deno task lab`: the whole picture on one machine. Builds the lab of network namespaces (a
+ * LAN host, the router with emulated WANs, their ISPs, the "internet", the VPS and a public
+ * server), runs bond in both roles with real configuration files, shows `bond status`, runs
+ * `bond speedtest` and iperf3, and keeps everything up until Ctrl-C (or `deno task lab down`),
+ * then removes it.
  *
- *   deno task lab              build, start, report, keep running
- *   deno task lab --once       build, start, report, tear down (a smoke run)
- *   deno task lab down         stop a lab running elsewhere on this machine
- *   deno task lab --seconds N  length of each speed test (default 5)
+ *   deno task lab [--profile A|B|C] [--nat] [--seconds N]   build, start, report, keep running
+ *   deno task lab --once ...                                 the same, then tear down
+ *   deno task lab link wan2 down | up | delay 80ms | loss 5% | rate 20mbit | jitter 20ms | ...
+ *                                                            change an emulated WAN while it runs
+ *   deno task lab down                                       stop a lab running elsewhere
  */
 import { parseArgs } from "node:util";
 import { Lab } from "../tests/netns/harness/netns.ts";
@@ -16,9 +18,12 @@ import {
   processStartTime,
   REGISTRY_DIR,
 } from "../tests/netns/harness/lab_registry.ts";
-import { buildTopology, type Topology } from "./topology.ts";
+import { buildWanTopology, type WanTopology } from "./topology_wan.ts";
+import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
+import { linkCommand } from "./wan/running_wans.ts";
 import { BOND_TUNNEL, type BondPair, startBondPair } from "./bond_pair.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
+import { bondCli } from "./bond_cli.ts";
 
 const LAB_TAG = "lab";
 
@@ -28,6 +33,8 @@ const { values, positionals } = parseArgs({
   options: {
     once: { type: "boolean", default: false },
     seconds: { type: "string", default: "5" },
+    profile: { type: "string", default: "A" },
+    nat: { type: "boolean", default: false },
   },
 });
 
@@ -38,14 +45,34 @@ if (Deno.uid() !== 0) {
 
 if (positionals[0] === "down") {
   Deno.exit(await labDown());
+} else if (positionals[0] === "link") {
+  const [name, ...words] = positionals.slice(1);
+  if (!name) {
+    console.error("usage: deno task lab link wanN [down|up|delay 80ms|loss 5%|rate 20mbit|...]");
+    Deno.exit(2);
+  }
+  try {
+    console.log(await linkCommand(LAB_TAG, name, words));
+    Deno.exit(0);
+  } catch (err) {
+    console.error(`lab link: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
 } else if (positionals.length > 0) {
-  console.error(`lab: unknown command ${positionals[0]} (want: down)`);
+  console.error(`lab: unknown command ${positionals[0]} (want: link, down)`);
   Deno.exit(2);
 }
 
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60)) {
   console.error(`lab: --seconds must be 1-60, got ${values.seconds}`);
+  Deno.exit(2);
+}
+let profile: WanProfile;
+try {
+  profile = profileNamed(values.profile!);
+} catch (err) {
+  console.error(`lab: ${(err as Error).message}`);
   Deno.exit(2);
 }
 
@@ -67,15 +94,18 @@ const stop = async (code: number) => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop(0));
 
 try {
-  const topo = await buildTopology(lab);
-  printTopology(topo);
+  const { topology: topo } = await buildWanTopology(lab, {
+    links: profile.links,
+    nat: values.nat,
+  });
+  printTopology(topo, profile);
   pair = await startBondPair(lab, topo);
-  console.log("\n== bond is up ==");
   for (const node of [pair.vps, pair.router]) {
-    const up = node.log().split("\n").find((l) => l.includes("tunnel up"));
-    console.log(`${node.host.padEnd(7)} ${up?.replace(/^INFO\s+/, "") ?? "(no log line)"}`);
+    console.log(`\n== bond status on ${node.host} (bond status -config ${node.configPath}) ==`);
+    const status = await bondCli(lab, node.host, ["status", "-config", node.configPath]);
+    console.log((status.stdout || status.stderr).trimEnd());
   }
-  await report(lab, topo, seconds);
+  await report(lab, topo, seconds, pair);
 } catch (err) {
   console.error(`lab: ${(err as Error).message}`);
   for (const node of [pair?.vps, pair?.router]) {
@@ -89,8 +119,11 @@ if (values.once) {
 } else {
   console.log(
     `\nlab ${lab.id} is running. Try:\n` +
-      `  ip netns exec ${lab.ns("lan")} ping ${"192.0.2.10"}\n` +
-      `  ip netns exec ${lab.ns("router")} ip rule\n` +
+      `  ip netns exec ${lab.ns("lan")} ping 192.0.2.10\n` +
+      `  deno task lab link wan1 down        (and: up, delay 80ms, loss 5%, rate 20mbit)\n` +
+      `  deno run -A main.ts status -config ${pair!.router.configPath}   (inside ${
+        lab.ns("router")
+      })\n` +
       `Ctrl-C (or 'deno task lab down') removes everything.`,
   );
   // Stay up; report the daemons dying, if they do.
@@ -101,17 +134,26 @@ if (values.once) {
   }
 }
 
-function printTopology(t: Topology): void {
-  console.log(`== lab ${lab.id} ==`);
+function printTopology(t: WanTopology, p: WanProfile): void {
+  console.log(`== lab ${lab.id}: profile ${p.name}, ${p.description} ==`);
+  console.log(`  lan ${t.lan.eth0.v4} ── router`);
+  for (const w of t.wans) {
+    console.log(
+      `      router ══ ${w.name} ${w.router.v4} ── ${w.isp}${w.nat ? " (CGNAT)" : ""} ── inet`,
+    );
+  }
+  console.log(`  inet ── vps ${t.vps.eth0.v4} / ${t.vps.eth0.v6}    inet ── srv ${t.srv.eth0.v4}`);
   console.log(
-    `  lan ${t.lan.eth0.v4} ── router ══ wan ${t.router.wan.v4} ── inet ── vps ${t.vps.eth0.v4} ── inet ── srv ${t.srv.eth0.v4}`,
+    `  tunnel bnd0: router ${BOND_TUNNEL.router.v4} / ${BOND_TUNNEL.router.v6}  ⇄  ` +
+      `vps ${BOND_TUNNEL.vps.v4} / ${BOND_TUNNEL.vps.v6}`,
   );
   console.log(
-    `  tunnel bnd0: router ${BOND_TUNNEL.router.v4} / ${BOND_TUNNEL.router.v6}  ⇄  vps ${BOND_TUNNEL.vps.v4} / ${BOND_TUNNEL.vps.v6}`,
+    `  WAN sum: ${profileSumMbps(p, "down")} Mbit/s down, ${profileSumMbps(p, "up")} Mbit/s up ` +
+      `(this build carries the tunnel over one WAN; bonding all of them is the next step)`,
   );
 }
 
-async function report(lab: Lab, t: Topology, seconds: number): Promise<void> {
+async function report(lab: Lab, t: WanTopology, seconds: number, pair: BondPair): Promise<void> {
   const h = t.hosts;
   console.log("\n== reachability (LAN host → public server, through the tunnel) ==");
   for (const addr of [t.srv.eth0.v4, t.srv.eth0.v6]) {
@@ -130,42 +172,31 @@ async function report(lab: Lab, t: Topology, seconds: number): Promise<void> {
       `  ping ${addr.padEnd(16)} ${r.code === 0 ? `ok  rtt ${rtt} ms  loss ${loss}%` : "FAILED"}`,
     );
   }
-  const route = (await lab.ip(h.router, ["route", "get", t.srv.eth0.v4])).trim().split("\n")[0];
-  console.log(`  router: ${route}`);
 
-  console.log(`\n== speed test (iperf3, ${seconds} s each, LAN host ⇄ public server) ==`);
-  const up = await iperfTcp(lab, { server: h.srv, client: h.lan, address: t.srv.eth0.v4, seconds });
-  const down = await iperfTcp(lab, {
-    server: h.srv,
-    client: h.lan,
-    address: t.srv.eth0.v4,
-    seconds,
-    reverse: true,
-  });
-  const udp = await iperfUdp(lab, {
-    server: h.srv,
-    client: h.lan,
-    address: t.srv.eth0.v4,
-    seconds,
-    rateMbps: 200,
-  });
+  console.log(`\n== bond speedtest on the router (${seconds} s each way, through the tunnel) ==`);
+  const speed = await bondCli(lab, h.router, [
+    "speedtest",
+    "-config",
+    pair.router.configPath,
+    "--seconds",
+    String(seconds),
+  ], (4 * seconds + 30) * 1000);
+  console.log((speed.stdout || speed.stderr).trimEnd());
+
+  console.log(`\n== iperf3, ${seconds} s each, LAN host ⇄ public server ==`);
+  const run = { server: h.srv, client: h.lan, address: t.srv.eth0.v4, seconds };
+  const up = await iperfTcp(lab, run);
+  const down = await iperfTcp(lab, { ...run, reverse: true });
+  const udpRate = Math.round(profileSumMbps(profile, "up") * 0.5) || 20;
+  const udp = await iperfUdp(lab, { ...run, rateMbps: udpRate });
   console.log(
-    `  through bond   TCP up ${fmt(up.gbps)}   TCP down ${
-      fmt(down.gbps)
-    }   UDP 200 Mbit/s offered: ${fmt(udp.gbps)}, loss ${udp.lossPercent.toFixed(2)}%`,
+    `  TCP up ${fmt(up.gbps)}   TCP down ${fmt(down.gbps)}   ` +
+      `UDP ${udpRate} Mbit/s offered: ${fmt(udp.gbps)}, loss ${udp.lossPercent.toFixed(2)}%`,
   );
-  // router → its WAN next hop: the one destination the full tunnel leaves on the underlay.
-  const bare = await iperfTcp(lab, {
-    server: h.inet,
-    client: h.router,
-    address: t.inet.router.v4,
-    seconds,
-  });
-  console.log(`  underlay (router → ISP, no tunnel)  TCP ${fmt(bare.gbps)}`);
 }
 
 function fmt(gbps: number): string {
-  return gbps >= 1 ? `${gbps.toFixed(2)} Gbit/s` : `${(gbps * 1000).toFixed(0)} Mbit/s`;
+  return gbps >= 1 ? `${gbps.toFixed(2)} Gbit/s` : `${(gbps * 1000).toFixed(1)} Mbit/s`;
 }
 
 /** Stops labs started by `deno task lab` elsewhere: SIGTERM to their owner, then clean up. */
