@@ -12,6 +12,12 @@ export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0x800;
 export const SOCK_CLOEXEC = 0x80000;
 export const IPPROTO_UDP = 17;
+/** Socket option level of UDP (same number as the protocol). */
+export const SOL_UDP = 17;
+/** UDP generic segmentation offload: one send, many datagrams of this size (linux/udp.h). */
+export const UDP_SEGMENT = 103;
+/** UDP generic receive offload: consecutive datagrams of a flow arrive coalesced (linux/udp.h). */
+export const UDP_GRO = 104;
 
 // Socket option levels and names.
 export const SOL_SOCKET = 1;

@@ -36,6 +36,7 @@ export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
 export const EINTR = 4;
+export const EIO = 5;
 export const EAGAIN = 11;
 export const EEXIST = 17;
 export const ENODEV = 19;

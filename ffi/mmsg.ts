@@ -9,15 +9,20 @@
  */
 import { EAGAIN, EINTR, lastErrno } from "./errno.ts";
 import { libc } from "./libc.ts";
-import { MSG_TRUNC, MSG_WAITFORONE } from "./constants.ts";
+import { MSG_TRUNC, MSG_WAITFORONE, SOL_UDP, UDP_GRO } from "./constants.ts";
 import {
   addressOf,
   allocStable,
+  CMSG_LEVEL_OFFSET,
+  CMSG_SPACE_INT,
+  CMSG_TYPE_OFFSET,
+  CMSGHDR_SIZE,
   decodeSockaddr,
   encodeSockaddr,
   IOVEC_SIZE,
   MMSGHDR_LEN,
   MMSGHDR_SIZE,
+  MSGHDR_CONTROLLEN,
   MSGHDR_FLAGS,
   MSGHDR_NAMELEN,
   SOCKADDR_MAX_SIZE,
@@ -34,6 +39,12 @@ export interface MmsgBatchOptions {
   slotSize?: number;
   /** Bytes kept free in front of each received datagram. @default 0 */
   headroom?: number;
+  /**
+   * Receive the UDP_GRO control message: a slot may then hold several coalesced datagrams of
+   * `segmentSizes[i]` bytes each (the last may be shorter). Enable UDP_GRO on the socket too,
+   * and give slots room for 64 KiB. @default false
+   */
+  segmentSizes?: boolean;
   /** The socket is AF_INET6: IPv4 destinations are written as v4-mapped. @default false */
   v6Socket?: boolean;
 }
@@ -55,12 +66,24 @@ export class MmsgBatch {
   readonly lengths: Uint32Array;
   /** After recv: source of slot i. After setSend: its destination (copied in). */
   readonly endpoints: Endpoint[];
+  /** After setSend: where slot i's datagram starts inside `buffers[i]`. */
+  readonly offsets: Uint32Array;
+  /**
+   * After recv with `segmentSizes`: the size of each coalesced datagram in slot i, 0 when the
+   * slot holds one plain datagram.
+   */
+  readonly segmentSizes: Uint32Array;
   /** Datagrams that arrived longer than the payload area (cut short; the caller should drop). */
   truncated = 0;
   /** Datagrams sendmmsg refused (e.g. ENETUNREACH for one destination); they are skipped. */
   sendErrors = 0;
   /** errno of the latest refused datagram, 0 if none yet. */
   lastSendErrno = 0;
+  /**
+   * After `send`: the first slot not handed to the kernel (== count when all went). Below
+   * count only when the socket's buffer was full (EAGAIN): resume from here once writable.
+   */
+  sendStoppedAt = 0;
 
   readonly #v6Socket: boolean;
   readonly #hdrs: Uint8Array<ArrayBuffer>;
@@ -72,6 +95,8 @@ export class MmsgBatch {
   readonly #nameView: DataView;
   readonly #slotAddress: number[] = [];
   readonly #nameAddress: number;
+  /** Control buffers (UDP_GRO), one CMSG_SPACE_INT per slot; empty when not asked for. */
+  readonly #controlView: DataView | undefined;
   #mode = FRESH;
   #lastCount = 0;
   readonly #recvmmsg;
@@ -105,7 +130,15 @@ export class MmsgBatch {
       this.#slotAddress.push(dataAddress + i * slotSize);
     }
     this.lengths = new Uint32Array(slots);
+    this.offsets = new Uint32Array(slots);
+    this.segmentSizes = new Uint32Array(slots);
     this.endpoints = Array.from({ length: slots }, () => new Endpoint());
+    let controlAddress = 0;
+    if (options.segmentSizes) {
+      const controls = allocStable(slots * CMSG_SPACE_INT);
+      this.#controlView = new DataView(controls.buffer);
+      controlAddress = addressOf(controls);
+    }
 
     const iovs = allocStable(slots * IOVEC_SIZE);
     this.#iovView = new DataView(iovs.buffer);
@@ -124,6 +157,8 @@ export class MmsgBatch {
         SOCKADDR_MAX_SIZE,
         iovAddress + i * IOVEC_SIZE,
         1,
+        controlAddress === 0 ? 0 : controlAddress + i * CMSG_SPACE_INT,
+        controlAddress === 0 ? 0 : CMSG_SPACE_INT,
       );
       this.#hdrFrom.push(this.#hdrs.subarray(i * MMSGHDR_SIZE));
     }
@@ -153,6 +188,12 @@ export class MmsgBatch {
         hv.setUint32(i * MMSGHDR_SIZE + MSGHDR_NAMELEN, SOCKADDR_MAX_SIZE, true);
       }
     }
+    if (this.#controlView !== undefined) {
+      // Likewise msg_controllen, which the kernel sets to what it wrote (0 without GRO).
+      for (let i = 0; i < this.slots; i++) {
+        hv.setUint32(i * MMSGHDR_SIZE + MSGHDR_CONTROLLEN, CMSG_SPACE_INT, true);
+      }
+    }
     this.#lastCount = 0;
     const n = this.#recvmmsg(fd, this.#hdrs, this.slots, flags, null);
     if (n < 0) return -lastErrno();
@@ -161,9 +202,29 @@ export class MmsgBatch {
       this.lengths[i] = hv.getUint32(at + MMSGHDR_LEN, true);
       if ((hv.getInt32(at + MSGHDR_FLAGS, true) & MSG_TRUNC) !== 0) this.truncated++;
       decodeSockaddr(this.#nameView, i * SOCKADDR_MAX_SIZE, this.endpoints[i]);
+      if (this.#controlView !== undefined) this.segmentSizes[i] = this.#readGro(i);
     }
     this.#lastCount = n;
     return n;
+  }
+
+  /** The UDP_GRO segment size in slot i's control buffer, 0 if the kernel wrote none. */
+  #readGro(i: number): number {
+    const cv = this.#controlView!;
+    const length = this.#hdrView.getUint32(i * MMSGHDR_SIZE + MSGHDR_CONTROLLEN, true);
+    const at = i * CMSG_SPACE_INT;
+    if (
+      length < CMSGHDR_SIZE + 4 || cv.getInt32(at + CMSG_LEVEL_OFFSET, true) !== SOL_UDP ||
+      cv.getInt32(at + CMSG_TYPE_OFFSET, true) !== UDP_GRO
+    ) {
+      return 0;
+    }
+    return cv.getInt32(at + CMSGHDR_SIZE, true);
+  }
+
+  /** The memory address of slot i's datagram as described by `setSend` (for GSO batches). */
+  sendAddress(i: number): number {
+    return this.#slotAddress[i] + this.offsets[i];
   }
 
   /** True if slot i's last received datagram was longer than the payload area. */
@@ -190,18 +251,20 @@ export class MmsgBatch {
     );
     this.#hdrView.setUint32(i * MMSGHDR_SIZE + MSGHDR_NAMELEN, nameLength, true);
     this.lengths[i] = length;
+    this.offsets[i] = offset;
     this.endpoints[i].copyFrom(dst);
   }
 
   /**
    * Send slots 0..count-1 (each prepared with `setSend`). A partial sendmmsg is resumed; a
    * datagram the kernel refuses is counted in `sendErrors` and skipped, so one unreachable path
-   * cannot stall the others. Stops early on EAGAIN (non-blocking socket, buffer full).
+   * cannot stall the others. Stops early on EAGAIN (non-blocking socket, buffer full), leaving
+   * `sendStoppedAt` at the first slot not sent; `from` resumes there.
    * Returns the number of datagrams handed to the kernel.
    */
-  send(fd: number, count: number, flags = 0): number {
+  send(fd: number, count: number, flags = 0, from = 0): number {
     if (count > this.slots) count = this.slots;
-    let start = 0;
+    let start = from;
     let sent = 0;
     // Each round either advances `start` or is an EINTR retry; both are bounded.
     for (let round = 0; start < count && round < 2 * count + 4; round++) {
@@ -218,6 +281,7 @@ export class MmsgBatch {
       this.lastSendErrno = errno;
       start++;
     }
+    this.sendStoppedAt = start;
     return sent;
   }
 }

@@ -42,6 +42,16 @@ export const MSGHDR_FLAGS = 48;
 export const MMSGHDR_SIZE = 64;
 export const MMSGHDR_LEN = 56;
 
+// struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; /* data, 8-aligned */ }
+export const CMSGHDR_SIZE = 16;
+export const CMSG_LEN_OFFSET = 0;
+export const CMSG_LEVEL_OFFSET = 8;
+export const CMSG_TYPE_OFFSET = 12;
+/** CMSG_SPACE(4): room for one control message carrying an int (or a u16), aligned. */
+export const CMSG_SPACE_INT = 24;
+/** CMSG_LEN(2): a control message carrying a u16 (UDP_SEGMENT). */
+export const CMSG_LEN_U16 = 18;
+
 // struct pollfd { int fd; short events; short revents; }
 export const POLLFD_SIZE = 8;
 export const POLLFD_FD = 0;

@@ -1,7 +1,10 @@
 /**
  * Benchmarks that print figures (never assert them):
  *   deno task bench crypto            AEAD backends, packets/s and Gbit/s (same as `bond bench crypto`)
- *   deno task bench tunnel [SECONDS]  underlay vs wireguard-go vs bond, one run (root)
+ *   deno task bench tunnel [SECONDS] [--no-noble]
+ *                                     underlay vs wireguard-go vs bond, one run (root);
+ *                                     BOND_DATAPATH_OFFLOADS=none|gso|gro|gso,gro picks bond's
+ *                                     socket offloads
  */
 const [what, arg] = Deno.args;
 if (what === "crypto") {
@@ -13,8 +16,11 @@ if (what === "crypto") {
     Deno.exit(1);
   }
   const { runTunnelBench } = await import("../lab/tunnel_bench.ts");
-  await runTunnelBench({ seconds: arg ? Number(arg) : undefined });
+  await runTunnelBench({
+    seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
+    noble: !Deno.args.includes("--no-noble"),
+  });
 } else {
-  console.error("usage: deno task bench crypto | tunnel [SECONDS]");
+  console.error("usage: deno task bench crypto | tunnel [SECONDS] [--no-noble]");
   Deno.exit(2);
 }

@@ -1,115 +1,133 @@
 /**
- * The main thread's handle on the tunnel worker: starts it with the fds and keys, relays its
- * log lines, answers status queries, and stops it promptly (a write to the wake eventfd
- * interrupts its blocking poll; `terminate()` alone could not).
+ * The data path as the daemon sees it: the control plane on the main thread and two Workers,
+ * TX (TUN → seal → sendmmsg) and RX (poll + recvmmsg → open → TUN), each with blocking FFI and
+ * its own AEAD backend. `start` resolves once both run; `status` reads everything from shared
+ * memory and the control plane without waking the Workers; `stop` ends both within a second.
  */
-import { EventFd } from "../../ffi/eventfd.ts";
-import { log } from "../log.ts";
-import type { StartMessage, TunnelStatus, WorkerToMain } from "./messages.ts";
+import { encodeKey } from "../protocol/keys.ts";
+import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
+import { ControlPlane } from "./control_plane.ts";
+import { offloadsFromEnv } from "./offloads.ts";
+import type { DataPathOptions, ReceiverReport, SenderReport, TunnelStatus } from "./messages.ts";
+import { RECEIVE_COUNTER_NAMES } from "./receive_loop.ts";
+import { TRANSMIT_COUNTER_NAMES } from "./transmit_loop.ts";
+import { WorkerHandle, type WorkerStartFields } from "./worker_handle.ts";
 
-/** How long a stopping worker may take before it is terminated regardless. */
-const STOP_GRACE_MS = 1000;
+/** How long the Workers may take to stop before they are terminated regardless. */
+const STOP_GRACE_MS = 800;
 
 export class DataPath {
-  readonly #worker: Worker;
-  readonly #wake: EventFd;
-  readonly #statusWaiters = new Map<number, (s: TunnelStatus) => void>();
-  #nextId = 1;
-  #stopped: Promise<void>;
-  #resolveStopped!: () => void;
-  #failure: ((message: string) => void) | undefined;
-  aead = "";
+  /** The AEAD backend in use ("openssl"; "tx:openssl rx:noble" if the Workers differ). */
+  readonly aead: string;
+  readonly #plane: ControlPlane;
+  readonly #tx: WorkerHandle;
+  readonly #rx: WorkerHandle;
+  #stopping: Promise<void> | undefined;
 
-  private constructor(worker: Worker, wake: EventFd) {
-    this.#worker = worker;
-    this.#wake = wake;
-    this.#stopped = new Promise((r) => (this.#resolveStopped = r));
+  private constructor(plane: ControlPlane, tx: WorkerHandle, rx: WorkerHandle) {
+    this.#plane = plane;
+    this.#tx = tx;
+    this.#rx = rx;
+    this.aead = tx.aead === rx.aead ? tx.aead : `tx:${tx.aead} rx:${rx.aead}`;
   }
 
   /**
-   * Starts the worker and resolves once it runs (keys loaded, AEAD backend chosen).
-   * `onFatal` is called if the worker dies later.
+   * Starts both Workers and the control plane; resolves once the Workers run (keys of the
+   * first handshake follow by message). `onFatal` is called if a Worker dies later.
    */
   static async start(
-    start: Omit<StartMessage, "type" | "wakeFd">,
+    opts: DataPathOptions,
     onFatal: (message: string) => void,
   ): Promise<DataPath> {
-    const wake = EventFd.create();
-    const worker = new Worker(new URL("./tunnel_worker.ts", import.meta.url), { type: "module" });
-    const dp = new DataPath(worker, wake);
-    const ready = new Promise<string>((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<WorkerToMain>) => {
-        const msg = e.data;
-        switch (msg.type) {
-          case "ready":
-            resolve(msg.aead);
-            break;
-          case "log":
-            log(msg.level, "datapath", msg.message, msg.fields);
-            break;
-          case "status":
-            dp.#statusWaiters.get(msg.id)?.(msg.status);
-            dp.#statusWaiters.delete(msg.id);
-            break;
-          case "stopped":
-            dp.#resolveStopped();
-            break;
-          case "fatal":
-            reject(new Error(msg.message));
-            dp.#failure?.(msg.message);
-            dp.#resolveStopped();
-            break;
-        }
-      };
-      worker.onerror = (e) => {
-        e.preventDefault();
-        const message = `data path worker failed: ${e.message}`;
-        reject(new Error(message));
-        dp.#failure?.(message);
-        dp.#resolveStopped();
-      };
-    });
-    worker.postMessage({ type: "start", wakeFd: wake.fd, ...start } satisfies StartMessage);
+    const activityBuffer = createActivityBuffer(opts.peers.length, true);
+    const fields: WorkerStartFields = {
+      tunFd: opts.tunFd,
+      sockets: opts.sockets,
+      activity: activityBuffer as SharedArrayBuffer,
+      peers: opts.peers.map((p) => ({ allowedIps: p.allowedIps })),
+      mtu: opts.mtu,
+      aead: opts.aead,
+      timers: opts.timers,
+      timeOrigin: performance.timeOrigin,
+      offloads: offloadsFromEnv(),
+    };
+    // Reports that arrive before the control plane exists are replayed to it.
+    let plane: ControlPlane | undefined;
+    const early: (() => void)[] = [];
+    const fromTx = (r: SenderReport | ReceiverReport) => {
+      const deliver = () => plane!.fromSender(r as SenderReport);
+      if (plane) deliver();
+      else early.push(deliver);
+    };
+    const fromRx = (r: SenderReport | ReceiverReport) => {
+      const deliver = () => plane!.fromReceiver(r as ReceiverReport);
+      if (plane) deliver();
+      else early.push(deliver);
+    };
+    const [txResult, rxResult] = await Promise.allSettled([
+      WorkerHandle.spawn("tx", fields, TRANSMIT_COUNTER_NAMES, fromTx),
+      WorkerHandle.spawn("rx", fields, RECEIVE_COUNTER_NAMES, fromRx),
+    ]);
+    if (txResult.status === "rejected" || rxResult.status === "rejected") {
+      if (txResult.status === "fulfilled") await txResult.value.stop(STOP_GRACE_MS);
+      if (rxResult.status === "fulfilled") await rxResult.value.stop(STOP_GRACE_MS);
+      const failed = txResult.status === "rejected" ? txResult : rxResult as PromiseRejectedResult;
+      throw failed.reason;
+    }
+    const tx = txResult.value, rx = rxResult.value;
     try {
-      dp.aead = await ready;
+      plane = new ControlPlane(
+        opts,
+        activityViews(activityBuffer, opts.peers.length),
+        tx,
+        rx,
+      );
     } catch (err) {
-      worker.terminate();
-      wake.close();
+      await Promise.all([tx.stop(STOP_GRACE_MS), rx.stop(STOP_GRACE_MS)]);
       throw err;
     }
-    dp.#failure = onFatal;
+    for (const deliver of early.splice(0)) deliver();
+    const dp = new DataPath(plane, tx, rx);
+    tx.onFatal = onFatal;
+    rx.onFatal = onFatal;
+    plane.start();
     return dp;
   }
 
-  /** A snapshot of peers and counters from the worker. */
-  status(timeoutMs = 2000): Promise<TunnelStatus> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#statusWaiters.delete(id);
-        reject(new Error("data path did not answer a status request"));
-      }, timeoutMs);
-      this.#statusWaiters.set(id, (s) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      this.#worker.postMessage({ type: "status", id });
-      this.#wake.signal();
+  /** A snapshot of peers and counters (shared memory and the control plane; no Worker woken). */
+  status(): Promise<TunnelStatus> {
+    const now = this.#plane.now();
+    const control = this.#plane.control;
+    return Promise.resolve({
+      aead: this.aead,
+      aeadByWorker: { tx: this.#tx.aead, rx: this.#rx.aead },
+      peers: control.peers.map((p) => ({
+        name: p.name,
+        publicKey: encodeKey(p.publicKey),
+        endpoint: p.endpoint?.toString(),
+        handshakeAgeMs: p.lastHandshakeMs === undefined ? undefined : now - p.lastHandshakeMs,
+        rxBytes: p.rxBytes,
+        txBytes: p.txBytes,
+        rxPackets: p.rxPackets,
+        txPackets: p.txPackets,
+      })),
+      counters: {
+        ...(control.stats as unknown as Record<string, number>),
+        ...this.#plane.counters,
+        ...this.#tx.counters.read(),
+        ...this.#rx.counters.read(),
+      },
     });
   }
 
-  /** Stops the worker (keys zeroed there) within STOP_GRACE_MS. Safe to call twice. */
-  async stop(): Promise<void> {
-    this.#failure = undefined;
-    this.#worker.postMessage({ type: "stop" });
-    this.#wake.signal();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#stopped,
-      new Promise<void>((r) => (timer = setTimeout(r, STOP_GRACE_MS))),
-    ]);
-    clearTimeout(timer);
-    this.#worker.terminate();
-    this.#wake.close();
+  /** Stops both Workers (their keys zeroed) and the control plane. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#tx.onFatal = undefined;
+      this.#rx.onFatal = undefined;
+      await Promise.all([this.#tx.stop(STOP_GRACE_MS), this.#rx.stop(STOP_GRACE_MS)]);
+      this.#plane.stop();
+    })();
+    return this.#stopping;
   }
 }

@@ -1,9 +1,11 @@
-import type { ProtocolTimers } from "../protocol/timers.ts";
-
 /**
- * Messages between the main thread (control plane) and the tunnel worker (data path).
- * Structured-clone friendly: keys as Uint8Array, endpoints as text.
+ * Messages between the main thread (control plane) and the data-path Workers (TX: tunnel →
+ * network, RX: network → tunnel). Structured-clone friendly: keys as Uint8Array (transferred,
+ * so no copy stays behind), endpoints as text. None of them is per packet: packets, counters
+ * and per-peer activity move through shared memory.
  */
+import type { ProtocolTimers } from "../protocol/timers.ts";
+import type { ReceiveKeyMaterial, SendKeyMaterial } from "../protocol/transport_links.ts";
 
 export interface WorkerPeer {
   name: string;
@@ -20,26 +22,90 @@ export interface WorkerSocket {
   family: 4 | 6;
 }
 
-export interface StartMessage {
-  type: "start";
+export type LogLevel = "error" | "warn" | "info" | "debug";
+export type AeadChoice = "auto" | "openssl" | "libsodium" | "noble";
+
+/** What the daemon hands `DataPath.start`. */
+export interface DataPathOptions {
   tunFd: number;
   sockets: WorkerSocket[];
-  /** eventfd the main thread writes to after posting a message, waking the worker's poll. */
-  wakeFd: number;
   mtu: number;
   privateKey: Uint8Array;
   peers: WorkerPeer[];
-  aead: "auto" | "openssl" | "libsodium" | "noble";
+  aead: AeadChoice;
+  /** Wall clock minus monotonic clock at start, for TAI64N timestamps. */
   epochOffsetMs: number;
   /** Test-only override of protocol timers (milliseconds), from BOND_TEST_PROTOCOL_TIMERS. */
   timers?: Partial<ProtocolTimers>;
-  logLevel: "error" | "warn" | "info" | "debug";
+  logLevel: LogLevel;
 }
 
-export type MainToWorker =
-  | StartMessage
-  | { type: "stop" }
-  | { type: "status"; id: number };
+export type WorkerRole = "tx" | "rx";
+
+/** The first message to a Worker: everything it needs to run its loop. */
+export interface WorkerStart {
+  type: "start";
+  role: WorkerRole;
+  tunFd: number;
+  sockets: WorkerSocket[];
+  /** eventfd the main thread signals after each message (wakes a blocked poll). */
+  wakeFd: number;
+  /** Int32 count of messages posted after "start" (see mailbox.ts). */
+  mailbox: SharedArrayBuffer;
+  /** Per-peer activity (peer_activity.ts), shared by all three threads. */
+  activity: SharedArrayBuffer;
+  /** This Worker's counters (shared_counters.ts). */
+  counters: SharedArrayBuffer;
+  /** Allowed IPs of every peer, in configuration order (peers are named by position). */
+  peers: { allowedIps: string[] }[];
+  mtu: number;
+  aead: AeadChoice;
+  timers?: Partial<ProtocolTimers>;
+  /** The main thread's performance.timeOrigin: every thread's `now` counts from it. */
+  timeOrigin: number;
+  /** Which socket offloads to use (see offloads.ts). */
+  offloads: Offloads;
+}
+
+/** UDP segmentation offload on send (TX), coalescing on receive (RX). */
+export interface Offloads {
+  gso: boolean;
+  gro: boolean;
+}
+
+/** Main → TX. */
+export type SenderMessage =
+  | { type: "set-keypair"; peer: number; keypair?: SendKeyMaterial }
+  | { type: "set-endpoint"; peer: number; endpoint: string }
+  | { type: "flush"; peer: number }
+  | { type: "keepalive"; peer: number }
+  | { type: "drop-staged"; peer: number };
+
+/** Main → RX. */
+export type ReceiverMessage =
+  | { type: "add-keypair"; peer: number; keypair: ReceiveKeyMaterial }
+  | { type: "remove-keypair"; localIndex: number }
+  | { type: "set-endpoint"; peer: number; endpoint: string };
+
+export type MainToWorker = WorkerStart | SenderMessage | ReceiverMessage | { type: "stop" };
+
+/** TX → main. */
+export type SenderReport = { type: "handshake-needed"; peer: number };
+
+/** RX → main. */
+export type ReceiverReport =
+  | { type: "handshake-message"; datagram: Uint8Array; from: string }
+  | { type: "keypair-confirmed"; peer: number; localIndex: number }
+  | { type: "endpoint-changed"; peer: number; from: string }
+  | { type: "near-expiry"; peer: number };
+
+export type WorkerToMain =
+  | { type: "ready"; aead: string }
+  | { type: "log"; level: LogLevel; message: string; fields?: Record<string, string | number> }
+  | { type: "stopped" }
+  | { type: "fatal"; message: string }
+  | SenderReport
+  | ReceiverReport;
 
 export interface PeerStatus {
   name: string;
@@ -54,20 +120,11 @@ export interface PeerStatus {
 }
 
 export interface TunnelStatus {
+  /** The AEAD backend sealing and opening ("openssl"; "tx:openssl rx:noble" if they differ). */
   aead: string;
+  /** The backend each data-path Worker loaded. */
+  aeadByWorker: { tx: string; rx: string };
   peers: PeerStatus[];
   /** Protocol and data-path counters, drop reasons included. */
   counters: Record<string, number>;
 }
-
-export type WorkerToMain =
-  | { type: "ready"; aead: string }
-  | {
-    type: "log";
-    level: "error" | "warn" | "info" | "debug";
-    message: string;
-    fields?: Record<string, string | number>;
-  }
-  | { type: "status"; id: number; status: TunnelStatus }
-  | { type: "stopped" }
-  | { type: "fatal"; message: string };

@@ -122,3 +122,9 @@ export const REPLAY_WINDOW_DEFAULT = 8128;
 export const STAGED_QUEUE_SIZE = 1024;
 /** The shell calls `tick` at least this often. */
 export const TICK_INTERVAL_MS = 100;
+/**
+ * Shortest gap between two "handshake needed" requests of one peer from the sender to the
+ * control plane (which itself sends at most one initiation per REKEY_TIMEOUT): keeps a flood of
+ * packets without keys from becoming a flood of messages between threads.
+ */
+export const HANDSHAKE_REQUEST_INTERVAL = 100;

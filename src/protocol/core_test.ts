@@ -182,7 +182,7 @@ Deno.test("initiator sends at most one initiation per REKEY_TIMEOUT however much
     net.now += 50;
   }
   assert.equal(net.sentBy(a, MESSAGE_INITIATION).length, 1);
-  assert.equal(a.peer.staged.size, 50);
+  assert.equal(a.core.sender.peers[0].staged.size, 50);
 });
 
 Deno.test("initiator gives up after REKEY_ATTEMPT_TIME and drops the queued packets", () => {
@@ -197,7 +197,7 @@ Deno.test("initiator gives up after REKEY_ATTEMPT_TIME and drops the queued pack
   const gaveUp = a.eventsOf("handshake-gave-up");
   assert.equal(gaveUp.length, 1);
   assert.ok(net.now - start > REKEY_ATTEMPT_TIME);
-  assert.equal(a.peer.staged.size, 0);
+  assert.equal(a.core.sender.peers[0].staged.size, 0);
   assert.equal(a.core.stats.tunnelDropStagedFlushed, 1);
   const count = inits.length;
   net.advance(60_000);
@@ -260,6 +260,8 @@ Deno.test("all keys are zeroed 3 x REJECT_AFTER_TIME after the last handshake", 
   a.core.tick(net.now);
   assert.equal(a.peer.keypairs.current, undefined);
   assert.ok(sendKey.every((x) => x === 0), "key bytes wiped");
+  assert.equal(a.core.sender.peers[0].keypair, undefined, "the sender's copy is gone");
+  assert.equal(a.core.receiver.keypairCount, 0, "the receiver's copies are gone");
   assert.equal(a.eventsOf("keys-expired").length, 1);
 });
 
@@ -538,7 +540,10 @@ Deno.test("destroy wipes keypairs and the handshake state", () => {
   const { net, a, b } = pair();
   connect(net, a, b);
   const kp = a.peer.keypairs.current!;
+  const senderKey = a.core.sender.peers[0].keypair!.key;
   a.core.destroy();
   assert.ok(kp.sendKey.every((x) => x === 0) && kp.receiveKey.every((x) => x === 0));
+  assert.ok(senderKey.every((x) => x === 0), "the sender's copy is wiped");
+  assert.equal(a.core.receiver.keypairCount, 0);
   assert.equal(a.peer.keypairs.current, undefined);
 });

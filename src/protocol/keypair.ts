@@ -6,15 +6,14 @@
  * - The responder cannot know the initiator got the response until a packet arrives under the
  *   new keys, so its new keypair waits in `next` and is promoted to `current` only on the first
  *   transport packet received with it. That is why the initiator sends a keepalive right away.
+ *
+ * These are the control plane's keypairs: lifecycle and zeroing. The sender and the receiver
+ * hold their own copies of the keys with the per-packet state (send counter, replay window).
  */
-import { ReplayFilter } from "./replay.ts";
 
 export class Keypair<Owner = unknown> {
   readonly sendKey: Uint8Array;
   readonly receiveKey: Uint8Array;
-  /** Next counter to send with. */
-  sendCounter = 0;
-  readonly replay: ReplayFilter;
   /** `now` when the session was derived. */
   readonly created: number;
   readonly isInitiator: boolean;
@@ -36,8 +35,6 @@ export class Keypair<Owner = unknown> {
       remoteIndex: number;
     },
     created: number,
-    replayWindow: number,
-    rejectLimit?: number,
   ) {
     this.owner = owner;
     this.sendKey = keys.sendKey;
@@ -46,7 +43,6 @@ export class Keypair<Owner = unknown> {
     this.localIndex = keys.localIndex;
     this.remoteIndex = keys.remoteIndex;
     this.created = created;
-    this.replay = new ReplayFilter(replayWindow, rejectLimit);
   }
 
   destroy(): void {

@@ -14,7 +14,6 @@ function kp(isInitiator: boolean): Keypair<string> {
       remoteIndex: 1000 + i,
     },
     0,
-    64,
   );
 }
 

@@ -1,17 +1,20 @@
 /**
- * The per-peer protocol timers (whitepaper section 6) as plain deadlines. Events from the
- * packet paths set or clear deadlines; `due(now)` reports which have passed and disarms them.
- * No clock is read here: every function takes `now` (monotonic milliseconds).
+ * The per-peer protocol timers (whitepaper section 6) as deadlines. No clock is read here: every
+ * function takes `now` (monotonic milliseconds).
  *
- * Deadline meanings:
+ * Two timers belong to the control plane alone and are plain deadlines here:
  * - retransmitHandshake: resend an unanswered initiation (REKEY_TIMEOUT + jitter).
+ * - zeroKeyMaterial: 3 x REJECT_AFTER_TIME after the last session was derived, wipe all keys.
+ * Three are armed and disarmed by the packet paths, which may run on other threads, so their
+ * state lives in the peer's PeerActivity and the deadlines are computed from it:
  * - sendKeepalive: we received data and sent nothing back for KEEPALIVE_TIMEOUT: send an empty
  *   packet so the peer knows the session is alive (passive keepalive).
  * - newHandshake: we sent data and got nothing back for KEEPALIVE_TIMEOUT + REKEY_TIMEOUT:
  *   the session may be dead, start a new handshake.
- * - zeroKeyMaterial: 3 x REJECT_AFTER_TIME after the last session was derived, wipe all keys.
- * - persistentKeepalive: the user asked for a packet at least every N seconds (NAT mappings).
+ * - persistentKeepalive: the user asked for a packet at least every N seconds (NAT mappings),
+ *   counted from the latest authenticated packet either way.
  */
+import type { PeerActivity } from "./peer_activity.ts";
 import {
   KEEPALIVE_TIMEOUT,
   REJECT_AFTER_MESSAGES,
@@ -71,21 +74,20 @@ export const TIMER_PERSISTENT_KEEPALIVE = 16;
 
 export class PeerTimers {
   retransmitHandshakeAt = Infinity;
-  sendKeepaliveAt = Infinity;
-  newHandshakeAt = Infinity;
   zeroKeyMaterialAt = Infinity;
-  persistentKeepaliveAt = Infinity;
-  /** Data arrived while a passive keepalive was already pending: send another after it. */
-  needAnotherKeepalive = false;
   /** Retransmissions of the current handshake so far. */
   handshakeAttempts = 0;
-  readonly #t: ProtocolTimers;
   /** Persistent keepalive interval in ms; 0 = off. */
   readonly persistentKeepaliveInterval: number;
+  readonly activity: PeerActivity;
+  readonly #t: ProtocolTimers;
+  /** The traversal time the persistent keepalive last fired for: it fires once per quiet spell. */
+  #persistentFiredFor = -Infinity;
 
-  constructor(timers: ProtocolTimers, persistentKeepaliveInterval: number) {
+  constructor(timers: ProtocolTimers, persistentKeepaliveInterval: number, activity: PeerActivity) {
     this.#t = timers;
     this.persistentKeepaliveInterval = persistentKeepaliveInterval;
+    this.activity = activity;
   }
 
   /** Retransmissions allowed before giving up: REKEY_ATTEMPT_TIME / REKEY_TIMEOUT. */
@@ -93,44 +95,26 @@ export class PeerTimers {
     return Math.ceil(this.#t.rekeyAttemptTime / Math.max(1, this.#t.rekeyTimeout));
   }
 
-  /** A data packet (non-empty) was sent. */
-  dataSent(now: number): void {
-    if (this.newHandshakeAt === Infinity) {
-      this.newHandshakeAt = now + this.#t.keepaliveTimeout + this.#t.rekeyTimeout;
-    }
+  /** When the passive keepalive is due, Infinity if not armed. */
+  get sendKeepaliveAt(): number {
+    return this.activity.keepaliveArmedAt + this.#t.keepaliveTimeout;
   }
 
-  /** A data packet (non-empty) was received. */
-  dataReceived(now: number): void {
-    if (this.sendKeepaliveAt === Infinity) {
-      this.sendKeepaliveAt = now + this.#t.keepaliveTimeout;
-    } else {
-      this.needAnotherKeepalive = true;
-    }
+  /** When the "sent data, got no reply" handshake is due, Infinity if not armed. */
+  get newHandshakeAt(): number {
+    return this.activity.newHandshakeArmedAt + this.#t.keepaliveTimeout + this.#t.rekeyTimeout;
+  }
+
+  /** When the persistent keepalive is due, Infinity if off or already fired for this spell. */
+  get persistentKeepaliveAt(): number {
+    if (this.persistentKeepaliveInterval <= 0) return Infinity;
+    const last = this.activity.lastTraversal;
+    return last > this.#persistentFiredFor ? last + this.persistentKeepaliveInterval : Infinity;
   }
 
   /** After a passive keepalive went out while more data had arrived: schedule another. */
   rearmKeepaliveIfNeeded(now: number): void {
-    if (!this.needAnotherKeepalive) return;
-    this.needAnotherKeepalive = false;
-    this.sendKeepaliveAt = now + this.#t.keepaliveTimeout;
-  }
-
-  /** Any authenticated packet (handshake or transport, keepalives too) was sent. */
-  anyAuthenticatedPacketSent(): void {
-    this.sendKeepaliveAt = Infinity;
-  }
-
-  /** Any authenticated packet was received. */
-  anyAuthenticatedPacketReceived(): void {
-    this.newHandshakeAt = Infinity;
-  }
-
-  /** Any authenticated packet was sent or received: restarts the persistent keepalive. */
-  anyAuthenticatedPacketTraversal(now: number): void {
-    if (this.persistentKeepaliveInterval > 0) {
-      this.persistentKeepaliveAt = now + this.persistentKeepaliveInterval;
-    }
+    if (this.activity.takeAnotherKeepalive()) this.activity.armKeepalive(now);
   }
 
   /** An initiation was sent; `jitter` in [0, rekeyTimeoutJitterMax]. */
@@ -151,20 +135,20 @@ export class PeerTimers {
 
   /** Gave up on handshaking: still wipe keys eventually, even if no session was ever derived. */
   handshakeGaveUp(now: number): void {
-    this.sendKeepaliveAt = Infinity;
+    this.activity.disarmKeepalive();
     if (this.zeroKeyMaterialAt === Infinity) {
       this.zeroKeyMaterialAt = now + 3 * this.#t.rejectAfterTime;
     }
   }
 
-  /** All timers off (keys zeroed, or shutdown). */
+  /** All timers off (shutdown). */
   stopAll(): void {
     this.retransmitHandshakeAt = Infinity;
-    this.sendKeepaliveAt = Infinity;
-    this.newHandshakeAt = Infinity;
     this.zeroKeyMaterialAt = Infinity;
-    this.persistentKeepaliveAt = Infinity;
-    this.needAnotherKeepalive = false;
+    this.activity.disarmKeepalive();
+    this.activity.takeAnotherKeepalive();
+    this.activity.disarmNewHandshake();
+    this.#persistentFiredFor = Infinity;
     this.handshakeAttempts = 0;
   }
 
@@ -191,41 +175,17 @@ export class PeerTimers {
       flags |= TIMER_RETRANSMIT_HANDSHAKE;
     }
     if (this.sendKeepaliveAt <= now) {
-      this.sendKeepaliveAt = Infinity;
+      this.activity.disarmKeepalive();
       flags |= TIMER_SEND_KEEPALIVE;
     }
     if (this.newHandshakeAt <= now) {
-      this.newHandshakeAt = Infinity;
+      this.activity.disarmNewHandshake();
       flags |= TIMER_NEW_HANDSHAKE;
     }
     if (this.persistentKeepaliveAt <= now) {
-      this.persistentKeepaliveAt = Infinity;
+      this.#persistentFiredFor = this.activity.lastTraversal;
       flags |= TIMER_PERSISTENT_KEEPALIVE;
     }
     return flags;
-  }
-
-  /** Whether the initiator should rekey before sending on a keypair of this age and count. */
-  shouldRekeyOnSend(now: number, created: number, sendCounter: number): boolean {
-    return sendCounter > this.#t.rekeyAfterMessages || now - created > this.#t.rekeyAfterTime;
-  }
-
-  /**
-   * Whether the initiator should rekey on receiving under a keypair this old: if it waited for
-   * its own next send it might be too late (the peer would already reject the keys).
-   */
-  shouldRekeyOnReceive(now: number, created: number): boolean {
-    return now - created >
-      this.#t.rejectAfterTime - this.#t.keepaliveTimeout - this.#t.rekeyTimeout;
-  }
-
-  /** Whether a keypair may still seal: not too old, counter not exhausted. */
-  canSend(now: number, created: number, sendCounter: number): boolean {
-    return now - created < this.#t.rejectAfterTime && sendCounter < this.#t.rejectAfterMessages;
-  }
-
-  /** Whether a keypair may still open packets. */
-  canReceive(now: number, created: number): boolean {
-    return now - created < this.#t.rejectAfterTime;
   }
 }

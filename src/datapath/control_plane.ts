@@ -1,0 +1,144 @@
+/**
+ * The control plane on the main thread: the protocol's Control wired to the two data-path
+ * Workers. Its commands to the sender and the receiver become messages to the TX and RX
+ * Workers (keys transferred, not copied); the Workers' reports become calls on Control; its
+ * handshake datagrams go straight out of the shared UDP sockets; its timers run on an interval,
+ * reading what the Workers did from the shared per-peer activity.
+ */
+import { UdpSocket } from "../../ffi/udp.ts";
+import { log } from "../log.ts";
+import { Control, type CoreEvent } from "../protocol/control.ts";
+import { TICK_INTERVAL_MS } from "../protocol/constants.ts";
+import { resolveCoreSettings } from "../protocol/core_settings.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import type { Peer } from "../protocol/peer.ts";
+import type { PeerActivity } from "../protocol/peer_activity.ts";
+import type { ReceiverControl, SenderControl } from "../protocol/transport_links.ts";
+import type { DataPathOptions, ReceiverReport, SenderReport } from "./messages.ts";
+import type { WorkerHandle } from "./worker_handle.ts";
+
+export class ControlPlane {
+  readonly control: Control;
+  readonly counters = { handshakeSendErrors: 0, handshakeNoSocket: 0 };
+  readonly #sockets: UdpSocket[];
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    opts: DataPathOptions,
+    activity: readonly PeerActivity[],
+    tx: WorkerHandle,
+    rx: WorkerHandle,
+  ) {
+    this.#sockets = opts.sockets.map((s) => UdpSocket.fromFd(s.fd, s.family));
+    const settings = resolveCoreSettings({ timers: opts.timers });
+    const sender: SenderControl = {
+      setKeypair: (_now, peer, keypair) =>
+        tx.post(
+          { type: "set-keypair", peer, keypair },
+          keypair ? [keypair.key.buffer as ArrayBuffer] : [],
+        ),
+      setEndpoint: (_now, peer, endpoint) =>
+        tx.post({ type: "set-endpoint", peer, endpoint: endpoint.toString() }),
+      flush: (_now, peer) => tx.post({ type: "flush", peer }),
+      sendKeepalive: (_now, peer) => tx.post({ type: "keepalive", peer }),
+      dropStaged: (_now, peer) => tx.post({ type: "drop-staged", peer }),
+    };
+    const receiver: ReceiverControl = {
+      addKeypair: (_now, peer, keypair) =>
+        rx.post({ type: "add-keypair", peer, keypair }, [keypair.key.buffer as ArrayBuffer]),
+      removeKeypair: (_now, localIndex) => rx.post({ type: "remove-keypair", localIndex }),
+      setEndpoint: (_now, peer, endpoint) =>
+        rx.post({ type: "set-endpoint", peer, endpoint: endpoint.toString() }),
+    };
+    this.control = new Control(
+      {
+        privateKey: opts.privateKey,
+        peers: opts.peers.map((p) => ({
+          name: p.name,
+          publicKey: p.publicKey,
+          presharedKey: p.presharedKey,
+          endpoint: p.endpoint ? Endpoint.parse(p.endpoint) : undefined,
+          allowedIps: p.allowedIps,
+          persistentKeepalive: p.persistentKeepalive,
+        })),
+        random: (buf) => crypto.getRandomValues(buf),
+        epochOffsetMs: opts.epochOffsetMs,
+        timers: settings.timers,
+        underLoadThreshold: settings.underLoadThreshold,
+        activity,
+      },
+      {
+        sendToNetwork: (_peer, to, datagram) => this.#send(to, datagram),
+        event: (event) => this.#logEvent(event),
+      },
+      sender,
+      receiver,
+    );
+  }
+
+  /** The clock every thread shares: the main thread's performance.now(). */
+  now(): number {
+    return performance.now();
+  }
+
+  /** Starts the protocol timers (and brings up peers with a persistent keepalive now). */
+  start(): void {
+    this.#tick();
+    this.#timer = setInterval(() => this.#tick(), TICK_INTERVAL_MS);
+  }
+
+  /** A report from the TX Worker. */
+  fromSender(report: SenderReport): void {
+    if (report.type === "handshake-needed") this.control.handshakeNeeded(this.now(), report.peer);
+  }
+
+  /** A report from the RX Worker. */
+  fromReceiver(report: ReceiverReport): void {
+    const now = this.now();
+    switch (report.type) {
+      case "handshake-message":
+        this.control.handshakeMessage(now, report.datagram, Endpoint.parse(report.from));
+        break;
+      case "keypair-confirmed":
+        this.control.keypairConfirmed(now, report.peer, report.localIndex);
+        break;
+      case "endpoint-changed":
+        this.control.endpointChanged(now, report.peer, Endpoint.parse(report.from));
+        break;
+      case "near-expiry":
+        this.control.nearExpiry(now, report.peer);
+        break;
+    }
+  }
+
+  /** Stops the timers and zeroes the control plane's keys. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.control.destroy();
+  }
+
+  #tick(): void {
+    const now = this.now();
+    if (now >= this.control.nextDeadline()) this.control.tick(now);
+  }
+
+  #send(to: Endpoint, datagram: Uint8Array): void {
+    const socket = this.#sockets.find((s) => s.family === to.family);
+    if (socket === undefined) {
+      this.counters.handshakeNoSocket++;
+      return;
+    }
+    if (socket.sendTo(datagram, datagram.length, to) < 0) this.counters.handshakeSendErrors++;
+  }
+
+  #logEvent(event: CoreEvent): void {
+    const peer = (event as { peer?: Peer }).peer?.name;
+    log(
+      event.type === "handshake-complete" ? "info" : "debug",
+      "datapath",
+      event.type,
+      peer ? { peer } : undefined,
+    );
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The TX Worker's loop: tunnel → network. Stage by stage, per batch of up to BATCH packets:
+ *   1. mail: if the main thread posted (keypairs, endpoints, keepalives, stop), take it;
+ *   2. TUN → read each packet straight into a send slot, 16 bytes in, so the sender writes the
+ *      transport header into that headroom and seals in place (no copy);
+ *   3. route, counter, seal (TransportSender) → the slot describes the datagram;
+ *   4. sendmmsg per socket, runs of equal-size datagrams to one peer as UDP GSO
+ *      super-datagrams (one trip through the stack each); a full socket buffer makes us wait
+ *      for POLLOUT (backpressure on the TUN queue) instead of dropping what we already sealed;
+ *   5. nothing read: block in poll on the TUN fd and the wake eventfd.
+ * No allocation, await or throw per packet; problems are counted.
+ */
+import { EventFd } from "../../ffi/eventfd.ts";
+import { MmsgBatch } from "../../ffi/mmsg.ts";
+import { PollSet } from "../../ffi/poll.ts";
+import { EAGAIN, EINTR, EIO } from "../../ffi/errno.ts";
+import { GsoSendBatch } from "../../ffi/udp_gso.ts";
+import { POLLOUT } from "../../ffi/constants.ts";
+import { TunDevice } from "../../ffi/tun.ts";
+import type { TransportAead } from "../crypto/aead.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import { resolveCoreSettings } from "../protocol/core_settings.ts";
+import { activityViews } from "../protocol/peer_activity.ts";
+import { newSenderStats } from "../protocol/stats.ts";
+import { SEND_HEADROOM, TransportSender } from "../protocol/transport_sender.ts";
+import { MailboxReceiver } from "./mailbox.ts";
+import type { SenderMessage, WorkerStart, WorkerToMain } from "./messages.ts";
+import { SharedCounters } from "./shared_counters.ts";
+import { slotSizeFor } from "./slot_size.ts";
+
+/** Packets per batch. */
+export const TX_BATCH = 64;
+/** Longest sleep with nothing to do (only bounds how stale published counters can get). */
+const MAX_POLL_MS = 1000;
+/** How often counters are copied to shared memory while busy. */
+const PUBLISH_INTERVAL_MS = 20;
+/** Rounds of waiting for a full socket buffer to drain before the rest of a batch is dropped. */
+const FULL_BUFFER_ROUNDS = 50;
+const FULL_BUFFER_WAIT_MS = 10;
+
+/** Counters of the TX Worker's own I/O (beside the sender's). */
+export function newTransmitIoStats() {
+  return {
+    tunReadErrors: 0,
+    txSendErrors: 0,
+    txDroppedSocketFull: 0,
+    txNoSocketForFamily: 0,
+    txBatches: 0,
+    /** UDP GSO sends (each carrying one or more datagrams). */
+    txSuperDatagrams: 0,
+    /** Super-datagrams the kernel refused, sent datagram by datagram instead. */
+    txSegmentationRefused: 0,
+  };
+}
+
+export const TRANSMIT_COUNTER_NAMES: readonly string[] = [
+  ...Object.keys(newSenderStats()),
+  ...Object.keys(newTransmitIoStats()),
+];
+
+export class TransmitLoop {
+  readonly #start: WorkerStart;
+  readonly #post: (m: WorkerToMain) => void;
+  readonly #sender: TransportSender;
+  readonly #mail: MailboxReceiver;
+  readonly #counters: SharedCounters;
+  readonly #io = newTransmitIoStats();
+  readonly #clockOffset: number;
+  #stopping = false;
+
+  readonly #tun: TunDevice;
+  readonly #batches: MmsgBatch[];
+  readonly #fds: number[];
+  readonly #writable: PollSet[];
+  /** Per socket: the GSO batch, undefined when GSO is off (or was refused on that path). */
+  readonly #gso: (GsoSendBatch | undefined)[];
+  readonly #counts: Int32Array;
+  /** Per batch, per slot: the view a TUN packet is read into (behind the headroom). */
+  readonly #readViews: Uint8Array[][];
+  readonly #v4: number;
+  readonly #v6: number;
+  /** The slot the TUN packet being handled was read into, to recognise in-place datagrams. */
+  #inPlaceBatch = -1;
+  #inPlaceSlot = -1;
+
+  constructor(start: WorkerStart, aead: TransportAead, post: (m: WorkerToMain) => void) {
+    this.#start = start;
+    this.#post = post;
+    this.#clockOffset = performance.timeOrigin - start.timeOrigin;
+    const wake = EventFd.fromFd(start.wakeFd);
+    this.#mail = new MailboxReceiver(start.mailbox, wake);
+    this.#counters = SharedCounters.attach(TRANSMIT_COUNTER_NAMES, start.counters);
+    const settings = resolveCoreSettings({ timers: start.timers });
+    this.#sender = new TransportSender(
+      {
+        peers: start.peers,
+        activity: activityViews(start.activity, start.peers.length),
+        aead,
+        timers: settings.timers,
+        stagedQueueSize: settings.staged,
+        mtu: start.mtu,
+      },
+      { handshakeNeeded: (_now, peer) => post({ type: "handshake-needed", peer }) },
+      { sendToNetwork: (_peer, to, datagram) => this.#queue(to, datagram) },
+    );
+
+    this.#tun = TunDevice.fromFd(start.tunFd, "");
+    this.#tun.setNonBlocking(true);
+    const slotSize = slotSizeFor(start.mtu);
+    this.#fds = start.sockets.map((s) => s.fd);
+    this.#batches = start.sockets.map((s) =>
+      new MmsgBatch({
+        slots: TX_BATCH,
+        slotSize,
+        headroom: SEND_HEADROOM,
+        v6Socket: s.family === 6,
+      })
+    );
+    this.#writable = this.#fds.map((fd) => new PollSet([fd], [POLLOUT]));
+    // One message per slot at most, so adding never finds the batch full.
+    this.#gso = start.sockets.map((s) =>
+      start.offloads.gso
+        ? new GsoSendBatch({ messages: TX_BATCH, v6Socket: s.family === 6 })
+        : undefined
+    );
+    this.#counts = new Int32Array(this.#batches.length);
+    // Leave 16 + 15 bytes of tailroom behind each packet for padding and the tag.
+    this.#readViews = this.#batches.map((b) =>
+      b.buffers.map((buf) => buf.subarray(SEND_HEADROOM, buf.length - 32))
+    );
+    this.#v4 = start.sockets.findIndex((s) => s.family === 4);
+    this.#v6 = start.sockets.findIndex((s) => s.family === 6);
+  }
+
+  /** A message from the main thread (runs between batches, when the loop yields). */
+  handle(msg: SenderMessage | { type: "stop" }): void {
+    this.#mail.handled();
+    const now = this.#now();
+    const s = this.#sender;
+    switch (msg.type) {
+      case "set-keypair":
+        s.setKeypair(now, msg.peer, msg.keypair);
+        break;
+      case "set-endpoint":
+        s.setEndpoint(now, msg.peer, Endpoint.parse(msg.endpoint));
+        break;
+      case "flush":
+        s.flush(now, msg.peer);
+        break;
+      case "keepalive":
+        s.sendKeepalive(now, msg.peer);
+        break;
+      case "drop-staged":
+        s.dropStaged(now, msg.peer);
+        break;
+      case "stop":
+        this.#stopping = true;
+        break;
+    }
+  }
+
+  async run(): Promise<void> {
+    const tun = this.#tun;
+    // The TUN packets are staged in the IPv4 batch when there is one: most peers are IPv4.
+    const stage = this.#v4 >= 0 ? this.#v4 : this.#v6;
+    const poller = new PollSet([this.#start.wakeFd, this.#start.tunFd]);
+    let lastPublish = -Infinity;
+    try {
+      while (!this.#stopping) {
+        if (this.#mail.waiting) {
+          await this.#mail.deliver();
+          if (this.#stopping) break;
+        }
+        const now = this.#now();
+        let read = 0;
+        if (stage >= 0) {
+          const batch = this.#batches[stage];
+          const views = this.#readViews[stage];
+          for (; read < TX_BATCH; read++) {
+            if (this.#counts[stage] === batch.slots) this.#flush(stage);
+            const slot = this.#counts[stage];
+            const n = tun.read(views[slot]);
+            if (n <= 0) {
+              if (n < 0 && n !== -EAGAIN && n !== -EINTR) this.#io.tunReadErrors++;
+              break;
+            }
+            this.#inPlaceBatch = stage;
+            this.#inPlaceSlot = slot;
+            this.#sender.handleTunnelPacket(now, batch.buffers[slot], SEND_HEADROOM, n);
+            this.#inPlaceBatch = -1;
+          }
+        }
+        for (let b = 0; b < this.#batches.length; b++) this.#flush(b);
+        if (now - lastPublish >= PUBLISH_INTERVAL_MS || read === 0) {
+          this.#publish();
+          lastPublish = now;
+        }
+        if (read === 0) {
+          const ready = poller.wait(MAX_POLL_MS);
+          if (ready < 0 && ready !== -EINTR) throw new Error(`poll failed: errno ${-ready}`);
+          if (ready > 0 && (ready & 1) !== 0) this.#mail.clearWake();
+        }
+      }
+    } finally {
+      this.#sender.destroy();
+      this.#publish();
+    }
+  }
+
+  #now(): number {
+    return performance.now() + this.#clockOffset;
+  }
+
+  /** The sink of the sender: describe (or copy) the datagram into the right batch. */
+  #queue(to: Endpoint, datagram: Uint8Array): void {
+    const b = to.family === 4 ? this.#v4 : this.#v6;
+    if (b < 0) {
+      this.#io.txNoSocketForFamily++;
+      return;
+    }
+    const batch = this.#batches[b];
+    if (this.#counts[b] === batch.slots) this.#flush(b);
+    const slot = this.#counts[b];
+    const buf = batch.buffers[slot];
+    if (this.#inPlaceBatch === b && this.#inPlaceSlot === slot && datagram.buffer === buf.buffer) {
+      // Sealed in place inside this very slot: just describe it.
+      batch.setSend(slot, datagram.byteOffset - buf.byteOffset, datagram.length, to);
+    } else {
+      if (datagram.length > buf.length) {
+        this.#io.txSendErrors++;
+        return;
+      }
+      buf.set(datagram, 0);
+      batch.setSend(slot, 0, datagram.length, to);
+    }
+    this.#counts[b] = slot + 1;
+  }
+
+  #flush(b: number): void {
+    const count = this.#counts[b];
+    if (count === 0) return;
+    this.#counts[b] = 0;
+    this.#io.txBatches++;
+    const gso = this.#gso[b];
+    const from = gso === undefined ? 0 : this.#sendSegmented(b, gso, count);
+    if (from < count) this.#sendPlain(b, count, from);
+  }
+
+  /**
+   * Sends the batch as UDP GSO super-datagrams. Returns the first datagram still to send the
+   * plain way: `count` when nothing is left. A super-datagram the kernel refuses goes out
+   * datagram by datagram; EIO (no checksum offload on the path) turns GSO off for the socket.
+   */
+  #sendSegmented(b: number, gso: GsoSendBatch, count: number): number {
+    const batch = this.#batches[b];
+    const fd = this.#fds[b];
+    gso.clear();
+    for (let i = 0; i < count; i++) {
+      gso.add(batch.sendAddress(i), batch.lengths[i], batch.endpoints[i]);
+    }
+    const errorsBefore = gso.sendErrors;
+    let from = 0;
+    let rc = gso.send(fd);
+    // Bounded: each round either waits for room or moves past one refused message.
+    for (let round = 0; rc !== 0 && round < FULL_BUFFER_ROUNDS + gso.size; round++) {
+      if (rc === -EAGAIN) {
+        this.#writable[b].wait(FULL_BUFFER_WAIT_MS);
+        rc = gso.send(fd, gso.stoppedAt);
+        continue;
+      }
+      const refused = gso.stoppedAt;
+      if (rc === -EIO) {
+        this.#gso[b] = undefined;
+        this.#post({
+          type: "log",
+          level: "info",
+          message: "UDP segmentation offload refused on this path; sending datagram by datagram",
+        });
+        return gso.firstDatagramOf(refused);
+      }
+      this.#io.txSegmentationRefused++;
+      this.#sendPlain(b, gso.firstDatagramOf(refused + 1), gso.firstDatagramOf(refused));
+      from = refused + 1;
+      rc = from < gso.size ? gso.send(fd, from) : 0;
+    }
+    this.#io.txSendErrors += gso.sendErrors - errorsBefore;
+    this.#io.txSuperDatagrams += gso.size;
+    if (rc === -EAGAIN) {
+      this.#io.txDroppedSocketFull += count - gso.firstDatagramOf(gso.stoppedAt);
+    }
+    return count;
+  }
+
+  #sendPlain(b: number, count: number, from: number): void {
+    const batch = this.#batches[b];
+    const fd = this.#fds[b];
+    const errorsBefore = batch.sendErrors;
+    batch.send(fd, count, 0, from);
+    for (let round = 0; batch.sendStoppedAt < count && round < FULL_BUFFER_ROUNDS; round++) {
+      this.#writable[b].wait(FULL_BUFFER_WAIT_MS);
+      batch.send(fd, count, 0, batch.sendStoppedAt);
+    }
+    this.#io.txDroppedSocketFull += count - batch.sendStoppedAt;
+    this.#io.txSendErrors += batch.sendErrors - errorsBefore;
+  }
+
+  #publish(): void {
+    this.#counters.publish(this.#sender.stats as unknown as Record<string, number>, this.#io);
+  }
+}
