@@ -40,6 +40,9 @@ deno_bin() {
 }
 if ! deno_bin >/dev/null; then
   echo "setup: installing Deno from npm (tools/deno/package-lock.json)" >&2
-  (cd "$here/deno" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  # `npm install`, not `npm ci`: npm records only this platform's optional @deno/* binary in the
+  # lock, and `npm ci` then refuses the lock as out of sync. The versions are pinned exactly
+  # either way (package.json names deno 2.9.6, which pins its platform packages).
+  (cd "$here/deno" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
 deno_bin || { echo "setup: Deno could not be installed from npm" >&2; exit 1; }
