@@ -72,16 +72,17 @@ if (!INNER) {
   });
 
   Deno.test("without CAP_NET_ADMIN, opening a TUN fails with EPERM and says what is needed", () => {
-    // Run the open as user nobody with no capabilities, in a throwaway Deno cache dir.
-    const dir = Deno.makeTempDirSync({ prefix: "bt-h2tun-" });
+    // Run the open as root with CAP_NET_ADMIN dropped from the bounding set (so it is in no
+    // capability set after exec), in a throwaway Deno cache dir. Staying root keeps the
+    // checkout readable wherever it lives (a clone in a 0700 temp dir is not, for nobody).
+    const dir = Deno.makeTempDirSync({ prefix: "bt-tunperm-" });
     try {
-      Deno.chmodSync(dir, 0o777);
       const tun = new URL("../../ffi/tun.ts", import.meta.url).href;
       const code = `import { TunDevice } from "${tun}";
         try { TunDevice.open("btperm0"); console.log("opened"); }
         catch (e) { console.log(e.message); }`;
       const r = new Deno.Command("setpriv", {
-        args: ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"].concat([
+        args: ["--bounding-set=-net_admin", "--inh-caps=-all"].concat([
           Deno.execPath(),
           "eval",
           "--no-config",
