@@ -71,6 +71,23 @@ export interface PeerConfig {
    * @default 0
    */
   persistentKeepalive: number;
+  /**
+   * VPS only: static inbound forwards to this peer's LAN (same shape as the router's
+   * `forwards:`), until router-pushed forwards arrive with the control channel.
+   * @default []
+   */
+  forwards: ForwardConfig[];
+  /**
+   * VPS only: names of other peers this peer may open connections to through the VPS; replies
+   * flow back. Every other peer-to-peer packet is dropped.
+   * @default []
+   */
+  reach: string[];
+  /**
+   * VPS with `nat.ipv6_prefix` only: this peer's /64 of that prefix (the peer's index-th),
+   * routed into the tunnel without NAT66. Also added to `allowedIps`.
+   */
+  routedPrefix?: Cidr;
 }
 
 export interface LinkConfig {
@@ -127,6 +144,11 @@ export interface BondConfig {
   nat?: {
     /** Egress masquerade and inbound forwards live on this interface. */
     publicInterface: string;
+    /**
+     * A prefix (/48 to /64) the provider routes to the VPS; peer i gets its i-th /64, routed
+     * into the tunnel without NAT66. Absent: IPv6 from the tunnel is masqueraded (NAT66).
+     */
+    ipv6Prefix?: Cidr;
   };
   /**
    * Router only: inbound port forwards, pushed to the VPS.

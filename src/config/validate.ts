@@ -8,6 +8,7 @@ import { Problems } from "./problems.ts";
 import { readSecretKey } from "./secret_key.ts";
 import type {
   BondConfig,
+  Cidr,
   CryptoBackendPreference,
   LogLevel,
   PeerConfig,
@@ -20,6 +21,8 @@ import { validateInterface } from "./validate_interface.ts";
 import { validateLinks } from "./validate_links.ts";
 import { validatePeers } from "./validate_peers.ts";
 import { validateControl, validateMetrics } from "./validate_operations.ts";
+import { parseRoutedPrefix, routedPrefixOf } from "./routed_prefix.ts";
+import { sameNetwork } from "../net/cidr.ts";
 
 const TOP_KEYS = [
   "role",
@@ -78,7 +81,8 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
   const mode = scheduler?.oneOf("mode", MODES) ?? "aggregate";
   const routing = role === "router" ? top.mapping("routing", ["default_route"]) : undefined;
   const defaultRoute = routing?.boolean("default_route") ?? true;
-  const nat = role === "vps" ? readNat(top) : undefined;
+  const nat = role === "vps" ? readNat(top, peers?.length ?? 0) : undefined;
+  if (nat?.ipv6Prefix && peers) assignRoutedPrefixes(nat.ipv6Prefix, peers);
   const backend = top.mapping("crypto", ["backend"])?.oneOf("backend", BACKENDS);
   const level = top.mapping("log", ["level"])?.oneOf("level", LEVELS) ?? "info";
   const control = validateControl(top, iface?.name);
@@ -116,14 +120,30 @@ function checkRoleSections(top: MappingReader, role: Role | undefined): void {
   }
 }
 
-function readNat(top: MappingReader): BondConfig["nat"] {
-  const r = top.mapping("nat", ["public_interface"]);
+function readNat(top: MappingReader, peerCount: number): BondConfig["nat"] {
+  const r = top.mapping("nat", ["public_interface", "ipv6_prefix"]);
   if (!r || !r.require("public_interface")) return undefined;
   const name = r.string("public_interface");
   if (name === undefined) return undefined;
   const problem = interfaceNameProblem(name);
   if (problem) r.fail("public_interface", problem);
-  return { publicInterface: name };
+  const prefixText = r.has("ipv6_prefix") ? r.string("ipv6_prefix") : undefined;
+  if (prefixText === undefined) return { publicInterface: name };
+  try {
+    return { publicInterface: name, ipv6Prefix: parseRoutedPrefix(prefixText, peerCount) };
+  } catch (err) {
+    r.fail("ipv6_prefix", (err as Error).message);
+    return { publicInterface: name };
+  }
+}
+
+/** Each peer's /64 of nat.ipv6_prefix, also routed to it as an allowed IP. */
+function assignRoutedPrefixes(prefix: Cidr, peers: PeerConfig[]): void {
+  peers.forEach((p, i) => {
+    const mine = routedPrefixOf(prefix, i);
+    p.routedPrefix = mine;
+    if (!p.allowedIps.some((c) => sameNetwork(c, mine))) p.allowedIps.push(mine);
+  });
 }
 
 /** A peer carrying our own public key is a copy-paste slip that would never handshake. */

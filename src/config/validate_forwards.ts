@@ -1,6 +1,8 @@
 /**
- * The router's `forwards:` list: inbound port forwards the router pushes to the VPS. Ports
- * 65000-65535 are the VPS's own (underlay, control), so a forward there would steal them.
+ * A `forwards:` list: the router's (pushed to the VPS) or a VPS peer's static ones
+ * (`peers[].forwards`), same shape. Ports 65000-65535 are the VPS's own (underlay, control), so
+ * a forward there would steal them. A port may appear once per address family of its target:
+ * IPv4 to one LAN host and IPv6 to another is fine.
  */
 import { parseHostPort } from "./host_port.ts";
 import { MappingReader } from "./mapping_reader.ts";
@@ -11,6 +13,7 @@ const KEYS = ["proto", "port", "to"] as const;
 const PROTOS: readonly ForwardProto[] = ["tcp", "udp"];
 
 export function validateForwards(top: MappingReader): ForwardConfig[] {
+  // The mapping holding `forwards` is the top level for the router, a peer entry on the VPS.
   const items = top.list("forwards");
   if (!items) return [];
   const forwards: ForwardConfig[] = [];
@@ -20,7 +23,7 @@ export function validateForwards(top: MappingReader): ForwardConfig[] {
     if (!r) return;
     const f = validateForward(r);
     if (!f) return;
-    const id = `${f.proto}/${f.port}`;
+    const id = `${f.proto}/${f.port}${f.to.host.includes(":") ? " (IPv6)" : ""}`;
     const first = seen.get(id);
     if (first !== undefined) r.fail("port", `${id} is already forwarded by forwards[${first}]`);
     else seen.set(id, i);

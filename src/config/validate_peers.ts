@@ -10,6 +10,10 @@ import { indexPath } from "./problems.ts";
 import { readSecretKey } from "./secret_key.ts";
 import type { Cidr, HostPort, PeerConfig, Role } from "./types.ts";
 import { readCidrList } from "./validate_interface.ts";
+import { validateForwards } from "./validate_forwards.ts";
+import { parseIpAddress } from "../net/ip_address.ts";
+import { forwardTargetProblem } from "../edge/forward_target_problem.ts";
+import { prefixContains } from "../edge/prefix_contains.ts";
 
 const KEYS = [
   "name",
@@ -19,6 +23,8 @@ const KEYS = [
   "endpoint",
   "allowed_ips",
   "persistent_keepalive",
+  "forwards",
+  "reach",
 ] as const;
 
 /** The router sends everything through its one peer unless told otherwise. */
@@ -43,6 +49,9 @@ export function validatePeers(
     validatePeer(item, indexPath(top.pathOf("peers"), i), top, role, baseDir, i)
   );
   checkUnique(top, peers);
+  checkReach(top, peers);
+  checkForwardCollisions(top, peers);
+  checkForwardTargets(top, peers);
   return peers.every((p) => p !== undefined) ? peers as PeerConfig[] : undefined;
 }
 
@@ -75,6 +84,7 @@ function validatePeer(
   }
   const keepalive = r.integer("persistent_keepalive", 0, 65535);
   const keepaliveOk = !r.has("persistent_keepalive") || keepalive !== undefined;
+  const { forwards, reach } = readEdgeKeys(r, role);
 
   if (!publicKey || !allowedIps || !keepaliveOk) return undefined;
   if (r.has("preshared_key") || r.has("preshared_key_file")) {
@@ -88,7 +98,39 @@ function validatePeer(
     ...(endpoint ? { endpoint } : {}),
     allowedIps,
     persistentKeepalive: keepalive ?? 0,
+    forwards,
+    reach,
   };
+}
+
+/** `forwards` and `reach` describe what the VPS does for a peer: refused on the router. */
+function readEdgeKeys(r: MappingReader, role: Role | undefined) {
+  if (role === "router") {
+    for (const key of ["forwards", "reach"]) {
+      if (r.has(key)) r.fail(key, "only for role vps (the router's forwards are top-level)");
+    }
+    return { forwards: [], reach: [] };
+  }
+  const forwards = validateForwards(r);
+  const reach: string[] = [];
+  const items = r.list("reach") ?? [];
+  items.forEach((item, i) => {
+    if (typeof item === "string" && item !== "") reach.push(item);
+    else r.problems.add(indexPath(r.pathOf("reach"), i), "want the name of another peer");
+  });
+  return { forwards, reach };
+}
+
+/** Every `reach` entry names another peer: a typo would silently keep the isolation. */
+function checkReach(top: MappingReader, peers: (PeerConfig | undefined)[]): void {
+  const names = new Set(peers.flatMap((p) => p ? [p.name] : []));
+  peers.forEach((p, i) => {
+    p?.reach.forEach((name, j) => {
+      const path = `${indexPath(top.pathOf("peers"), i)}.reach[${j}]`;
+      if (name === p.name) top.problems.add(path, `"${name}" is this peer itself`);
+      else if (!names.has(name)) top.problems.add(path, `no peer is named "${name}"`);
+    });
+  });
 }
 
 function readEndpoint(r: MappingReader, role: Role | undefined): HostPort | undefined {
@@ -123,5 +165,41 @@ function checkUnique(top: MappingReader, peers: (PeerConfig | undefined)[]): voi
     if (sameKey !== undefined) {
       top.problems.add(`${path}.public_key`, `same public key as peers[${sameKey}]`);
     } else keys.set(key, i);
+  });
+}
+
+/**
+ * A public port (per protocol and target family) can lead to one peer only. The forward table
+ * would refuse the later one at run time; `bond check` says so before.
+ */
+function checkForwardCollisions(top: MappingReader, peers: (PeerConfig | undefined)[]): void {
+  const holders = new Map<string, number>();
+  peers.forEach((p, i) => {
+    p?.forwards.forEach((f, j) => {
+      const id = `${f.proto}/${f.port}${f.to.host.includes(":") ? " (IPv6)" : ""}`;
+      const first = holders.get(id);
+      if (first === undefined) holders.set(id, i);
+      else if (first !== i) {
+        top.problems.add(
+          `${indexPath(top.pathOf("peers"), i)}.forwards[${j}].port`,
+          `${id} is already forwarded to peers[${first}] ("${peers[first]?.name}")`,
+        );
+      }
+    });
+  });
+}
+
+/** A forward's target must be routed to its peer and reachable through the tunnel at all. */
+function checkForwardTargets(top: MappingReader, peers: (PeerConfig | undefined)[]): void {
+  peers.forEach((p, i) => {
+    p?.forwards.forEach((f, j) => {
+      const path = `${indexPath(top.pathOf("peers"), i)}.forwards[${j}].to`;
+      const ip = parseIpAddress(f.to.host); // an IP literal: validateForwards made sure
+      const problem = forwardTargetProblem(ip);
+      if (problem) top.problems.add(path, problem);
+      else if (!p.allowedIps.some((c) => prefixContains(c, ip.family, ip.address))) {
+        top.problems.add(path, `${ip.text} is not inside this peer's allowed_ips`);
+      }
+    });
   });
 }

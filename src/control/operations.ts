@@ -21,6 +21,7 @@ import { statusMetrics } from "./status_metrics.ts";
 import { buildStatusDocument } from "./status_snapshot.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
 import { SPEEDTEST_PORT } from "./speedtest_protocol.ts";
+import { applyVpsEdge } from "../roles/vps_egress.ts";
 
 export interface OperationsOptions {
   config: BondConfig;
@@ -152,6 +153,16 @@ export class Operations {
         const failed = `metrics.listen: not applied: ${(err as Error).message}`;
         report.applied = report.applied.filter((a) => !a.startsWith("metrics.listen"));
         report.needs_restart.push(failed);
+      }
+    }
+    if (plan.edgeChanged && effective.nat) {
+      try {
+        await applyVpsEdge(effective, effective.interface.name, this.#log);
+      } catch (err) {
+        // nft applies all or nothing: the running forwards and isolation are what they were.
+        effective.peers = this.#config.peers;
+        report.applied = report.applied.filter((a) => !/^peers\[\d+\]\.(forwards|reach)/.test(a));
+        report.needs_restart.push(`peers[].forwards/reach: not applied: ${(err as Error).message}`);
       }
     }
     this.#config = effective;

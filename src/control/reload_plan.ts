@@ -2,7 +2,9 @@
  * What a reload changes: the new file compared key by key with what runs.
  *
  * - live: log.level, metrics.listen, scheduler.mode (recorded; the scheduler reads it once
- *   links exist) take effect at once;
+ *   links exist) take effect at once; on the VPS so do `peers[].forwards` and `peers[].reach`
+ *   (the edge's nftables table is rebuilt in one transaction) while the peer list itself is
+ *   unchanged;
  * - pending: links and forwards are accepted and shown, but this build does not act on them
  *   (the tunnel keeps the socket of the first link it started with);
  * - needs restart: everything the tunnel was built from (keys, peers, interface, routing, NAT,
@@ -22,6 +24,8 @@ export interface ReloadPlan {
   effective: BondConfig;
   logLevelChanged: boolean;
   metricsChanged: boolean;
+  /** VPS: peers' forwards or reach changed, so the edge table must be rebuilt. */
+  edgeChanged: boolean;
 }
 
 export function planReload(started: BondConfig, current: BondConfig, next: BondConfig): ReloadPlan {
@@ -38,6 +42,9 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
   );
   change("scheduler.mode", current.scheduler.mode, next.scheduler.mode);
 
+  const edge = edgeChanges(current, next);
+  applied.push(...edge.applied);
+
   const pending: string[] = [];
   if (canonical(current.links) !== canonical(next.links)) pending.push("links");
   if (canonical(current.forwards) !== canonical(next.forwards)) pending.push("forwards");
@@ -51,10 +58,34 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
       scheduler: next.scheduler,
       links: next.links,
       forwards: next.forwards,
+      peers: edge.peers,
     },
     logLevelChanged,
     metricsChanged,
+    edgeChanged: edge.applied.length > 0,
   };
+}
+
+/**
+ * The VPS's per-peer edge keys, taken from the file when the peer list is the same length (a
+ * changed list needs a restart and is reported there; its edge keys wait for it too).
+ */
+function edgeChanges(current: BondConfig, next: BondConfig) {
+  if (current.role !== "vps" || current.peers.length !== next.peers.length) {
+    return { peers: current.peers, applied: [] as string[] };
+  }
+  const applied: string[] = [];
+  const peers = current.peers.map((p, i) => {
+    const n = next.peers[i];
+    if (canonical(p.forwards) !== canonical(n.forwards)) {
+      applied.push(`peers[${i}].forwards: ${p.forwards.length} -> ${n.forwards.length} entries`);
+    }
+    if (canonical(p.reach) !== canonical(n.reach)) {
+      applied.push(`peers[${i}].reach: [${p.reach.join(", ")}] -> [${n.reach.join(", ")}]`);
+    }
+    return { ...p, forwards: n.forwards, reach: n.reach };
+  });
+  return { peers, applied };
 }
 
 function listenText(c: BondConfig): string {

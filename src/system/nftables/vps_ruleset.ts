@@ -1,11 +1,15 @@
 /**
  * The VPS's nftables rules as one `nft -f` transaction: masquerade tunnel traffic out of the
- * public interface, accept forwarding between the tunnel and the public interface, and clamp
- * TCP MSS on forwarded SYNs to the route's MTU (so hosts behind the router never send segments
- * too big for the tunnel, whatever ICMP filtering the internet applies).
+ * public interface (except sources in a routed IPv6 prefix), DNAT the inbound port forwards into
+ * the tunnel, isolate the peers from each other, accept forwarding between the tunnel and the
+ * public interface, and clamp TCP MSS on forwarded SYNs to the route's MTU (so hosts behind the
+ * router never send segments too big for the tunnel, whatever ICMP filtering the internet
+ * applies).
  *
  * The text starts with `add table` + `delete table` so that applying it replaces any previous
  * version of our table in the same atomic transaction, and applying it twice changes nothing.
+ * A live change of forwards rebuilds the whole table this way; conntrack entries of existing
+ * flows live outside the table and survive it.
  */
 import { type Cidr, formatCidr, networkOf, parseCidr } from "../../net/cidr.ts";
 import {
@@ -14,6 +18,8 @@ import {
   forwardChainWithClamp,
   replaceTableText,
 } from "./bond_table.ts";
+import { dnatChain, type DnatForward } from "./vps_dnat_rules.ts";
+import { type IsolatedPeer, isolationRules } from "./vps_isolation_rules.ts";
 
 export interface VpsRulesetOptions {
   /** The TUN device (config `interface.name`), e.g. "bnd0". */
@@ -31,6 +37,19 @@ export interface VpsRulesetOptions {
    * @default "bond"
    */
   table?: string;
+  /** Inbound port forwards, DNATed into the tunnel. @default [] */
+  forwards?: readonly DnatForward[];
+  /**
+   * The peers and whom each may reach; when given, other peer-to-peer traffic is dropped.
+   * Absent: no isolation rules at all.
+   */
+  isolation?: readonly IsolatedPeer[];
+  /**
+   * IPv6 prefixes routed to the VPS and on into the tunnel: their sources leave unchanged (no
+   * NAT66), and unsolicited connections from outside into them are dropped, so a LAN is as
+   * closed as behind NAT66 except through its forwards. @default []
+   */
+  routedPrefixes?: readonly string[];
 }
 
 /**
@@ -74,6 +93,19 @@ function parseSubnets(texts: readonly string[]): Cidr[] {
   return subnets;
 }
 
+function parseRoutedPrefixes(texts: readonly string[]): string[] {
+  return texts.map((text) => {
+    let cidr: Cidr;
+    try {
+      cidr = networkOf(parseCidr(text));
+    } catch (err) {
+      throw new RangeError(`routedPrefixes: ${JSON.stringify(text)}: ${(err as Error).message}`);
+    }
+    if (cidr.family !== 6) throw new RangeError(`routedPrefixes: ${text} is not IPv6`);
+    return formatCidr(cidr);
+  });
+}
+
 /** The complete ruleset text for `nft -f -`; pure, throws RangeError on a bad option. */
 export function buildVpsRuleset(options: VpsRulesetOptions): string {
   const table = checkTableName(options.table ?? DEFAULT_BOND_TABLE);
@@ -85,17 +117,28 @@ export function buildVpsRuleset(options: VpsRulesetOptions): string {
     );
   }
   const subnets = parseSubnets(options.tunnelSubnets);
+  const routed = parseRoutedPrefixes(options.routedPrefixes ?? []);
   const masquerade = subnets.map((s) =>
     `\t\toifname ${pub} ${s.family === 4 ? "ip" : "ip6"} saddr ${formatCidr(s)} masquerade`
   );
+  const forwards = options.forwards ?? [];
   return replaceTableText(table, [
+    ...dnatChain(pub, forwards),
     ...forwardChainWithClamp(tun),
+    ...(options.isolation ? isolationRules(tun, options.isolation) : []),
     // These accepts end our chain for tunnel traffic (they cannot override another table's drop).
     `\t\tiifname ${tun} oifname ${pub} accept`,
+    ...(forwards.length > 0 ? [`\t\tiifname ${pub} oifname ${tun} ct status dnat accept`] : []),
+    ...routed.flatMap((p) => [
+      `\t\tiifname ${pub} oifname ${tun} ip6 daddr ${p} ct state established,related accept`,
+      `\t\tiifname ${pub} oifname ${tun} ip6 daddr ${p} drop`,
+    ]),
     `\t\tiifname ${pub} oifname ${tun} accept`,
     `\t}`,
     `\tchain postrouting {`,
     `\t\ttype nat hook postrouting priority srcnat; policy accept;`,
+    // A routed prefix keeps its addresses: accept ends this NAT chain before any masquerade.
+    ...routed.map((p) => `\t\toifname ${pub} ip6 saddr ${p} accept`),
     ...masquerade,
     `\t}`,
   ]);
