@@ -7,10 +7,9 @@
  * Holds no per-call state in the library, but its nonce buffer is per instance: use one
  * instance per thread.
  */
-import type { TransportAead } from "./aead.ts";
-import { type RawAead, requireSelfTest } from "./rfc8439_self_check.ts";
+import { checkAeadCall, RawAeadBackend, TAG_BYTES } from "./raw_aead_backend.ts";
+import { requireSelfTest } from "./rfc8439_self_check.ts";
 import { type LibrarySource, openFirstLibrary } from "./shared_library.ts";
-import { WireGuardNonce } from "./wireguard_nonce.ts";
 
 export const LIBSODIUM: LibrarySource = {
   files: ["libsodium.so.23", "libsodium.so"],
@@ -63,10 +62,6 @@ const SYMBOLS = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-const KEY_BYTES = 32;
-const TAG_BYTES = 16;
-const NO_AAD = new Uint8Array(0);
-
 /**
  * BigInt lengths for the u64 parameters, made once per distinct length: a plain number would
  * push the call off FFI's fast path, and a fresh BigInt per packet is an allocation. Packet
@@ -79,15 +74,15 @@ function u64(n: number): bigint {
   return u64Cache[n] ??= BigInt(n);
 }
 
-export class LibsodiumAead implements TransportAead, RawAead {
+export class LibsodiumAead extends RawAeadBackend {
   readonly name = "libsodium";
   /** The library file actually opened ("libcrypto.so.3", ...), for status output. */
   readonly libraryFile: string;
   readonly #library: Deno.DynamicLibrary<typeof SYMBOLS>;
-  readonly #nonce = new WireGuardNonce();
   #closed = false;
 
   private constructor(library: Deno.DynamicLibrary<typeof SYMBOLS>, libraryFile: string) {
+    super();
     this.#library = library;
     this.libraryFile = libraryFile;
   }
@@ -105,14 +100,6 @@ export class LibsodiumAead implements TransportAead, RawAead {
     return requireSelfTest(new LibsodiumAead(library, file), file);
   }
 
-  seal(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): void {
-    this.sealRaw(key, this.#nonce.set(counter), NO_AAD, src, dst);
-  }
-
-  open(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): boolean {
-    return this.openRaw(key, this.#nonce.set(counter), NO_AAD, src, dst);
-  }
-
   sealRaw(
     key: Uint8Array,
     nonce: Uint8Array,
@@ -121,17 +108,8 @@ export class LibsodiumAead implements TransportAead, RawAead {
     dst: Uint8Array,
   ): void {
     const n = src.length;
-    // Checked because the C side would read or write past the JS buffers otherwise.
-    if (
-      this.#closed || key.length !== KEY_BYTES || nonce.length !== 12 ||
-      dst.length < n + TAG_BYTES
-    ) {
-      throw new RangeError(
-        `libsodium seal: want an open backend, a 32-byte key, 12-byte nonce and dst >= ` +
-          `${n + TAG_BYTES} bytes; got closed=${this.#closed} key=${key.length} ` +
-          `nonce=${nonce.length} dst=${dst.length}`,
-      );
-    }
+    // Checked: the C side would read or write past the JS buffers otherwise.
+    checkAeadCall("libsodium seal", this.#closed, key, nonce, dst, n + TAG_BYTES);
     const rc = this.#library.symbols.crypto_aead_chacha20poly1305_ietf_encrypt(
       dst,
       null,
@@ -156,13 +134,7 @@ export class LibsodiumAead implements TransportAead, RawAead {
   ): boolean {
     if (src.length < TAG_BYTES) return false;
     const n = src.length - TAG_BYTES;
-    if (this.#closed || key.length !== KEY_BYTES || nonce.length !== 12 || dst.length < n) {
-      throw new RangeError(
-        `libsodium open: want an open backend, a 32-byte key, 12-byte nonce and dst >= ${n} ` +
-          `bytes; got closed=${this.#closed} key=${key.length} nonce=${nonce.length} ` +
-          `dst=${dst.length}`,
-      );
-    }
+    checkAeadCall("libsodium open", this.#closed, key, nonce, dst, n);
     return this.#library.symbols.crypto_aead_chacha20poly1305_ietf_decrypt(
       dst,
       null,

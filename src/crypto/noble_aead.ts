@@ -13,29 +13,16 @@
  */
 import { chacha20 } from "@noble/ciphers/chacha.js";
 import { Poly1305 } from "@noble/ciphers/_poly1305.js";
-import type { TransportAead } from "./aead.ts";
+import { RawAeadBackend, TAG_BYTES as TAG } from "./raw_aead_backend.ts";
 
-const TAG = 16;
-const EMPTY = new Uint8Array(0);
-
-export class NobleAead implements TransportAead {
+export class NobleAead extends RawAeadBackend {
   readonly name = "noble";
-  /** WireGuard nonce: 4 zero bytes then the counter as u64 little-endian. */
-  readonly #nonce = new Uint8Array(12);
   readonly #otk = new Uint8Array(32);
   readonly #zeros = new Uint8Array(32);
   readonly #lengths = new Uint8Array(16);
   readonly #tag = new Uint8Array(TAG);
   /** Views of 0..15 zero bytes, made once so padding never creates a view per packet. */
   readonly #pads = Array.from({ length: 16 }, (_, i) => this.#zeros.subarray(0, i));
-
-  seal(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): void {
-    this.sealRaw(key, this.#setNonce(counter), EMPTY, src, dst);
-  }
-
-  open(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): boolean {
-    return this.openRaw(key, this.#setNonce(counter), EMPTY, src, dst);
-  }
 
   /** RFC 8439 AEAD encryption: ciphertext then tag into `dst` (src.length + 16 bytes). */
   sealRaw(
@@ -71,21 +58,6 @@ export class NobleAead implements TransportAead {
     if (diff !== 0) return false;
     chacha20(key, nonce, body, dst.subarray(0, n), 1);
     return true;
-  }
-
-  #setNonce(counter: number): Uint8Array {
-    const nonce = this.#nonce;
-    const lo = counter >>> 0;
-    const hi = Math.floor(counter / 0x100000000);
-    nonce[4] = lo;
-    nonce[5] = lo >>> 8;
-    nonce[6] = lo >>> 16;
-    nonce[7] = lo >>> 24;
-    nonce[8] = hi;
-    nonce[9] = hi >>> 8;
-    nonce[10] = hi >>> 16;
-    nonce[11] = hi >>> 24;
-    return nonce;
   }
 
   /** Poly1305 over aad || pad16 || ciphertext || pad16 || le64(len aad) || le64(len ct). */

@@ -7,10 +7,9 @@
  * each data-path Worker loads its own. Per packet it only re-keys the context and streams the
  * data; the nonce, tag and length out-parameters are preallocated here.
  */
-import type { TransportAead } from "./aead.ts";
-import { type RawAead, requireSelfTest } from "./rfc8439_self_check.ts";
+import { checkAeadCall, RawAeadBackend, TAG_BYTES } from "./raw_aead_backend.ts";
+import { requireSelfTest } from "./rfc8439_self_check.ts";
 import { type LibrarySource, openFirstLibrary } from "./shared_library.ts";
-import { WireGuardNonce } from "./wireguard_nonce.ts";
 
 export const LIBCRYPTO: LibrarySource = {
   files: ["libcrypto.so.3", "libcrypto.so"],
@@ -53,18 +52,13 @@ const EVP_CTRL_AEAD_SET_TAG = 0x11;
 /** `enc` argument of EVP_CipherInit_ex. */
 const DECRYPT = 0;
 const ENCRYPT = 1;
-const KEY_BYTES = 32;
-const TAG_BYTES = 16;
-const NO_AAD = new Uint8Array(0);
-
-export class OpenSslAead implements TransportAead, RawAead {
+export class OpenSslAead extends RawAeadBackend {
   readonly name = "openssl";
   /** The library file actually opened ("libcrypto.so.3", ...), for status output. */
   readonly libraryFile: string;
   readonly #library: Deno.DynamicLibrary<typeof SYMBOLS>;
   readonly #sealCtx: Deno.PointerValue;
   readonly #openCtx: Deno.PointerValue;
-  readonly #nonce = new WireGuardNonce();
   readonly #tag = new Uint8Array(TAG_BYTES);
   /** int *outl of the EVP calls; its value is not needed (ChaCha20 is a stream cipher). */
   readonly #outLength = new Int32Array(1);
@@ -73,6 +67,7 @@ export class OpenSslAead implements TransportAead, RawAead {
   #closed = false;
 
   private constructor(library: Deno.DynamicLibrary<typeof SYMBOLS>, libraryFile: string) {
+    super();
     this.#library = library;
     this.libraryFile = libraryFile;
     const s = library.symbols;
@@ -105,14 +100,6 @@ export class OpenSslAead implements TransportAead, RawAead {
     return requireSelfTest(backend, file);
   }
 
-  seal(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): void {
-    this.sealRaw(key, this.#nonce.set(counter), NO_AAD, src, dst);
-  }
-
-  open(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): boolean {
-    return this.openRaw(key, this.#nonce.set(counter), NO_AAD, src, dst);
-  }
-
   sealRaw(
     key: Uint8Array,
     nonce: Uint8Array,
@@ -121,18 +108,8 @@ export class OpenSslAead implements TransportAead, RawAead {
     dst: Uint8Array,
   ): void {
     const n = src.length;
-    // Checked because the C side would read or write past the JS buffers (or use freed
-    // contexts) otherwise.
-    if (
-      this.#closed || key.length !== KEY_BYTES || nonce.length !== 12 ||
-      dst.length < n + TAG_BYTES
-    ) {
-      throw new RangeError(
-        `openssl seal: want an open backend, a 32-byte key, 12-byte nonce and dst >= ` +
-          `${n + TAG_BYTES} bytes; got closed=${this.#closed} key=${key.length} ` +
-          `nonce=${nonce.length} dst=${dst.length}`,
-      );
-    }
+    // Checked: the C side would read or write past the JS buffers (or use freed contexts).
+    checkAeadCall("openssl seal", this.#closed, key, nonce, dst, n + TAG_BYTES);
     const s = this.#library.symbols;
     const ctx = this.#sealCtx;
     const outl = this.#outLength;
@@ -157,13 +134,7 @@ export class OpenSslAead implements TransportAead, RawAead {
   ): boolean {
     if (src.length < TAG_BYTES) return false;
     const n = src.length - TAG_BYTES;
-    if (this.#closed || key.length !== KEY_BYTES || nonce.length !== 12 || dst.length < n) {
-      throw new RangeError(
-        `openssl open: want an open backend, a 32-byte key, 12-byte nonce and dst >= ${n} ` +
-          `bytes; got closed=${this.#closed} key=${key.length} nonce=${nonce.length} ` +
-          `dst=${dst.length}`,
-      );
-    }
+    checkAeadCall("openssl open", this.#closed, key, nonce, dst, n);
     const tag = this.#tag;
     // Copied into a preallocated buffer: handing libcrypto a view of src's tail would
     // allocate a subarray per packet.
