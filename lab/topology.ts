@@ -16,20 +16,16 @@
  * to the VPS, as in the field.
  */
 import type { Lab } from "../tests/netns/harness/netns.ts";
+import {
+  defaultRoutesVia as defaultVia,
+  endIn,
+  joinEnds as join,
+  type LinkEnd,
+  type Subnet,
+  subnetOf,
+} from "./lab_addressing.ts";
 
-/** One end of a link: the interface and its addresses (without prefix length). */
-export interface LinkEnd {
-  host: string;
-  ifname: string;
-  v4: string;
-  v6: string;
-}
-
-/** A subnet of the lab, as CIDRs. */
-export interface Subnet {
-  v4: string;
-  v6: string;
-}
+export type { LinkEnd, Subnet };
 
 export interface Topology {
   hosts: { lan: string; router: string; inet: string; vps: string; srv: string };
@@ -53,9 +49,6 @@ interface SubnetPlan {
   v6: string;
 }
 
-const V4_PREFIX = 24;
-const V6_PREFIX = 64;
-
 const PLAN = {
   lan: { v4: "192.168.50.0", v6: "fd50::" },
   wan: { v4: "198.51.100.0", v6: "2001:db8:1::" },
@@ -63,24 +56,12 @@ const PLAN = {
   srv: { v4: "192.0.2.0", v6: "2001:db8:3::" },
 } as const satisfies Record<string, SubnetPlan>;
 
-function hostIn(plan: SubnetPlan, host: number): { v4: string; v6: string } {
-  return {
-    v4: plan.v4.replace(/\.0$/, `.${host}`),
-    // The same digits as the v4 host part, read as hex: 203.0.113.10 pairs with 2001:db8:2::10.
-    v6: `${plan.v6}${host}`,
-  };
-}
-
 function subnet(plan: SubnetPlan): Subnet {
-  return { v4: `${plan.v4}/${V4_PREFIX}`, v6: `${plan.v6}/${V6_PREFIX}` };
+  return subnetOf(plan.v4, plan.v6);
 }
 
 function end(host: string, ifname: string, plan: SubnetPlan, hostNumber: number): LinkEnd {
-  return { host, ifname, ...hostIn(plan, hostNumber) };
-}
-
-function cidrs(e: LinkEnd): string[] {
-  return [`${e.v4}/${V4_PREFIX}`, `${e.v6}/${V6_PREFIX}`];
+  return endIn(host, ifname, plan.v4, plan.v6, hostNumber);
 }
 
 /** Describes the topology without building it (addresses are fixed by design). */
@@ -104,21 +85,6 @@ export function describeTopology(opts: TopologyOptions = {}): Topology {
     },
     mtu: opts.mtu ?? 1500,
   };
-}
-
-async function join(lab: Lab, a: LinkEnd, b: LinkEnd, mtu: number): Promise<void> {
-  await lab.link(a.host, b.host, {
-    ifA: a.ifname,
-    ifB: b.ifname,
-    addrA: cidrs(a),
-    addrB: cidrs(b),
-    mtu,
-  });
-}
-
-async function defaultVia(lab: Lab, host: string, gateway: LinkEnd): Promise<void> {
-  await lab.addDefaultRoute(host, gateway.v4);
-  await lab.addDefaultRoute(host, gateway.v6);
 }
 
 /** Adds the five hosts, their links, forwarding and default routes to `lab`. */

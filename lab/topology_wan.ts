@@ -29,7 +29,14 @@
  */
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import { waitFor } from "../tests/netns/harness/wait_for.ts";
-import type { LinkEnd, Subnet } from "./topology.ts";
+import {
+  defaultRoutesVia as defaultVia,
+  endIn as end,
+  joinEnds as join,
+  type LinkEnd,
+  type Subnet,
+  subnetOf as subnet,
+} from "./lab_addressing.ts";
 import { enableCgnat } from "./wan/cgnat.ts";
 import { PROFILE_A } from "./wan/profiles.ts";
 import { DOWN_TUN, startWanEmulator, type WanEmulator } from "./wan/start_wan_emulator.ts";
@@ -44,8 +51,6 @@ export const WAN_METRIC_STEP = 100;
 /** Most WANs the address plan has room for. */
 export const MAX_WANS = 8;
 
-const V4_PREFIX = 24;
-const V6_PREFIX = 64;
 const ACCESS_IF = "access";
 const TRANSIT_IF = "transit";
 
@@ -106,29 +111,6 @@ export interface WanLab {
   wan(name: string): WanEmulator;
 }
 
-function end(
-  host: string,
-  ifname: string,
-  v4Net: string,
-  v6Net: string,
-  hostPart: number,
-): LinkEnd {
-  return {
-    host,
-    ifname,
-    v4: v4Net.replace(/\.0$/, `.${hostPart}`),
-    v6: `${v6Net}${hostPart}`,
-  };
-}
-
-function subnet(v4Net: string, v6Net: string): Subnet {
-  return { v4: `${v4Net}/${V4_PREFIX}`, v6: `${v6Net}/${V6_PREFIX}` };
-}
-
-function cidrs(e: LinkEnd): string[] {
-  return [`${e.v4}/${V4_PREFIX}`, `${e.v6}/${V6_PREFIX}`];
-}
-
 function wanPlan(n: number, settings: LinkPatch, nat: boolean): WanPlan {
   const isp = `isp${n}`;
   const access = { v4: `100.64.${n}.0`, v6: `2001:db8:a:${n}::` };
@@ -185,21 +167,6 @@ export function describeWanTopology(opts: WanTopologyOptions = {}): WanTopology 
     },
     mtu: opts.mtu ?? 1500,
   };
-}
-
-async function join(lab: Lab, a: LinkEnd, b: LinkEnd, mtu: number): Promise<void> {
-  await lab.link(a.host, b.host, {
-    ifA: a.ifname,
-    ifB: b.ifname,
-    addrA: cidrs(a),
-    addrB: cidrs(b),
-    mtu,
-  });
-}
-
-async function defaultVia(lab: Lab, host: string, gateway: LinkEnd): Promise<void> {
-  await lab.addDefaultRoute(host, gateway.v4);
-  await lab.addDefaultRoute(host, gateway.v6);
 }
 
 /**
