@@ -68,6 +68,9 @@ export const LIBC_SYMBOLS = {
   },
   // int poll(struct pollfd *fds, nfds_t nfds, int timeout);   (nfds_t = unsigned long)
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: false },
+  // int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo_p,
+  //           const sigset_t *sigmask);   (sigmask NULL: the thread's mask is kept)
+  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32", nonblocking: false },
   // int eventfd(unsigned int initval, int flags);
   eventfd: { parameters: ["u32", "i32"], result: "i32", nonblocking: false },
   // ssize_t read(int fd, void *buf, size_t count);

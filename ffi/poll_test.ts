@@ -79,3 +79,22 @@ Deno.test("an eventfd signalled from another thread wakes a poll blocked in a Wo
 Deno.test("poll set size is bounded", () => {
   assert.throws(() => new PollSet([]), /1-31 fds: 0/);
 });
+
+Deno.test("waitPrecise honours a fractional timeout and reports a ready descriptor", () => {
+  const ev = EventFd.create();
+  try {
+    const set = new PollSet([ev.fd]);
+    const t0 = performance.now();
+    assert.equal(set.waitPrecise(2.5), 0);
+    const waited = performance.now() - t0;
+    // ppoll sleeps at least the timespec; whole-millisecond poll(2) would have slept 2 or 3 ms.
+    assert.ok(waited >= 2.4, `it waited ${waited.toFixed(3)} ms`);
+    ev.signal();
+    assert.equal(set.waitPrecise(Infinity), 0b1);
+    assert.equal(set.waitPrecise(0), 0b1, "still ready until drained");
+    ev.drain();
+    assert.equal(set.waitPrecise(0), 0);
+  } finally {
+    ev.close();
+  }
+});

@@ -21,7 +21,7 @@ import { EventFd } from "../../ffi/eventfd.ts";
 import { EAGAIN, EINTR } from "../../ffi/errno.ts";
 import { TunDevice } from "../../ffi/tun.ts";
 import { DelayLine } from "./delay_line.ts";
-import { PrecisePoll } from "./precise_poll.ts";
+import { PollSet } from "../../ffi/poll.ts";
 import { ControlBlock } from "./control_block.ts";
 import type { StartMessage, WorkerToMain } from "./emulator_messages.ts";
 import { randomlySeeded, seededRandom } from "./seeded_random.ts";
@@ -86,7 +86,7 @@ function run(start: StartMessage): void {
   tunDown.setNonBlocking(true);
   const wake = EventFd.fromFd(start.wakeFd);
   // poll slots: [wake, up TUN, down TUN]
-  const poller = new PrecisePoll([start.wakeFd, start.upFd, start.downFd]);
+  const poller = new PollSet([start.wakeFd, start.upFd, start.downFd]);
   // Where packets go when a line has no free slot: read to take them off the TUN, then dropped.
   const scratch = new Uint8Array(start.slotSize);
   // A read error other than "nothing waiting" means the device is gone or broken: it would
@@ -116,7 +116,7 @@ function run(start: StartMessage): void {
       const due = Math.min(up.nextRelease(), down.nextRelease());
       const timeout = due === Infinity ? IDLE_POLL_MS : Math.max(0, due - lateness - now);
       const wakeAt = now + timeout;
-      const ready = poller.wait(timeout);
+      const ready = poller.waitPrecise(timeout);
       now = performance.now();
       if (ready < 0 && ready !== -EINTR) throw new Error(`poll failed: errno ${-ready}`);
       if (ready === 0 && due !== Infinity && timeout > 0) {
