@@ -5,6 +5,7 @@
  */
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { LinkEnd, Subnet } from "./topology.ts";
+import type { LinkPatch } from "./wan/wan_settings.ts";
 import { bondConfigText, type BondNode, startBond, type StartBondOptions } from "./bond_node.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
 
@@ -32,6 +33,52 @@ export interface BondPairOptions {
   env?: StartBondOptions["env"];
   /** Router sends everything through the tunnel. @default true */
   defaultRoute?: boolean;
+  /**
+   * The router's `links` (one per WAN: see `wanLinks`). Absent: the file has none, and the
+   * router uses one link over its default route.
+   */
+  links?: BondPairLink[];
+  /** The router's `scheduler.mode`. Absent: the default. */
+  scheduler?: "aggregate" | "pinned" | "redundant" | "failover";
+}
+
+/** One router link in the configuration file. */
+export interface BondPairLink {
+  name: string;
+  device?: string;
+  source?: string;
+  /** Scheduler seeds, Mbit/s. */
+  downMbps?: number;
+  upMbps?: number;
+}
+
+/** One link per WAN of a multi-WAN lab, bound to its device, seeded with its emulated rates. */
+export function wanLinks(
+  wans: readonly { name: string; settings: LinkPatch }[],
+): BondPairLink[] {
+  return wans.map((w) => ({
+    name: w.name,
+    device: w.name,
+    downMbps: w.settings.down?.rateMbps || undefined,
+    upMbps: w.settings.up?.rateMbps || undefined,
+  }));
+}
+
+/** The YAML of the router's `links` and `scheduler` sections (appended: both are top level). */
+export function routerExtras(opts: Pick<BondPairOptions, "links" | "scheduler">): string {
+  const lines: string[] = [];
+  if (opts.links && opts.links.length > 0) {
+    lines.push("links:");
+    for (const l of opts.links) {
+      lines.push(`  - name: ${l.name}`);
+      if (l.device) lines.push(`    device: ${l.device}`);
+      if (l.source) lines.push(`    source: "${l.source}"`);
+      if (l.downMbps) lines.push(`    down_mbps: ${l.downMbps}`);
+      if (l.upMbps) lines.push(`    up_mbps: ${l.upMbps}`);
+    }
+  }
+  if (opts.scheduler) lines.push("scheduler:", `  mode: ${opts.scheduler}`);
+  return lines.length > 0 ? lines.join("\n") + "\n" : "";
 }
 
 /** What a bond pair needs of a lab topology (the one-WAN and the multi-WAN labs both have it). */
@@ -88,7 +135,7 @@ export function bondPairConfigs(topo: PairTopology, opts: BondPairOptions = {}) 
     }],
     defaultRoute: opts.defaultRoute ?? true,
     crypto: opts.crypto,
-  });
+  }) + routerExtras(opts);
   return { routerConfig, vpsConfig };
 }
 

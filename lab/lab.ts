@@ -21,7 +21,7 @@ import {
 import { buildWanTopology, type WanTopology } from "./topology_wan.ts";
 import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
 import { linkCommand } from "./wan/running_wans.ts";
-import { BOND_TUNNEL, type BondPair, startBondPair } from "./bond_pair.ts";
+import { BOND_TUNNEL, type BondPair, startBondPair, wanLinks } from "./bond_pair.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
 import { bondCli } from "./bond_cli.ts";
 
@@ -99,7 +99,7 @@ try {
     nat: values.nat,
   });
   printTopology(topo, profile);
-  pair = await startBondPair(lab, topo);
+  pair = await startBondPair(lab, topo, { links: wanLinks(topo.wans) });
   for (const node of [pair.vps, pair.router]) {
     console.log(`\n== bond status on ${node.host} (bond status -config ${node.configPath}) ==`);
     const status = await bondCli(lab, node.host, ["status", "-config", node.configPath]);
@@ -148,8 +148,8 @@ function printTopology(t: WanTopology, p: WanProfile): void {
       `vps ${BOND_TUNNEL.vps.v4} / ${BOND_TUNNEL.vps.v6}`,
   );
   console.log(
-    `  WAN sum: ${profileSumMbps(p, "down")} Mbit/s down, ${profileSumMbps(p, "up")} Mbit/s up ` +
-      `(this build carries the tunnel over one WAN; bonding all of them is the next step)`,
+    `  WAN sum: ${profileSumMbps(p, "down")} Mbit/s down, ${profileSumMbps(p, "up")} Mbit/s up, ` +
+      `bonded by bond (scheduler aggregate)`,
   );
 }
 

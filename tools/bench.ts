@@ -5,6 +5,10 @@
  *                                     underlay vs wireguard-go vs bond, one run (root);
  *                                     BOND_DATAPATH_OFFLOADS=none|gso|gro|gso,gro picks bond's
  *                                     socket offloads
+ *   deno task bench bonding [SECONDS] [--profiles A,B,C]
+ *                                     bond over the three emulated WANs per profile: TCP
+ *                                     up/down, 8 flows, UDP loss, failover gap, redundant
+ *                                     mode under loss, idle latency added (root)
  */
 const [what, arg] = Deno.args;
 if (what === "crypto") {
@@ -20,7 +24,20 @@ if (what === "crypto") {
     seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
     noble: !Deno.args.includes("--no-noble"),
   });
+} else if (what === "bonding") {
+  if (Deno.uid() !== 0) {
+    console.error("bench bonding: needs root (network namespaces)");
+    Deno.exit(1);
+  }
+  const at = Deno.args.indexOf("--profiles");
+  const { runBondingBench } = await import("../lab/bonding_bench.ts");
+  await runBondingBench({
+    seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
+    profiles: at >= 0 ? Deno.args[at + 1]?.split(",") : undefined,
+  });
 } else {
-  console.error("usage: deno task bench crypto | tunnel [SECONDS] [--no-noble]");
+  console.error(
+    "usage: deno task bench crypto | tunnel [SECONDS] [--no-noble] | bonding [SECONDS] [--profiles A,B,C]",
+  );
   Deno.exit(2);
 }

@@ -49,6 +49,11 @@ export interface LinkHello {
   epoch: number;
   linkId: number;
   name: string;
+  /**
+   * The link's configured download rate (`down_mbps`) in kbit/s, 0 when not configured: the
+   * VPS seeds its capacity estimate for this path with it.
+   */
+  downKbps: number;
 }
 
 /** The VPS's answer: proves a bonding peer, and tells the router its public (NATed) endpoint. */

@@ -85,6 +85,8 @@ function writeBody(w: FrameWriter, f: ControlFrame): void {
       w.u8(f.linkId);
       w.u8(name.length);
       w.bytes(name);
+      checkInt("downKbps", f.downKbps, U32_MAX);
+      w.u32(f.downKbps);
       return;
     }
     case "link-hello-ack":
@@ -235,6 +237,7 @@ function readBody(type: number, r: FrameReader, frameSize: number): ControlFrame
       const linkId = r.u8();
       const nameLength = r.u8();
       const nameBytes = r.bytes(nameLength);
+      const downKbps = r.u32();
       if (r.short) return "truncated link-hello";
       if (nameLength > MAX_LINK_NAME_BYTES) {
         return `link-hello name is ${nameLength} bytes, max ${MAX_LINK_NAME_BYTES}`;
@@ -245,7 +248,7 @@ function readBody(type: number, r: FrameReader, frameSize: number): ControlFrame
       } catch {
         return "link-hello name is not UTF-8";
       }
-      return { type: "link-hello", epoch, linkId, name };
+      return { type: "link-hello", epoch, linkId, name, downKbps };
     }
     case FRAME_LINK_HELLO_ACK: {
       const epoch = r.u32();

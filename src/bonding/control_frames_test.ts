@@ -15,7 +15,7 @@ const v4 = Endpoint.parse("198.51.100.9:40000");
 
 /** One frame of every type, with values near their limits. */
 const SAMPLES: ControlFrame[] = [
-  { type: "link-hello", epoch: 0xdeadbeef, linkId: 3, name: "lte-ü" },
+  { type: "link-hello", epoch: 0xdeadbeef, linkId: 3, name: "lte-ü", downKbps: 0xffffffff },
   { type: "link-hello-ack", epoch: 7, linkId: 255, observed: v4 },
   { type: "link-hello-ack", epoch: 7, linkId: 0, observed: v6 },
   { type: "probe", pathId: 2, seq: 0xffffffff, sentAt: 123456.789 },
@@ -140,7 +140,7 @@ Deno.test("decode names what is wrong with a bad frame", () => {
   const big = encode(SAMPLES[5]);
   big.set([0x00, 0x20, 0x00, 0x00], 14); // first entry's packets, high word 2^21: 2^53
   assert.match(reason(big), /2\^53/);
-  const badName = encode({ type: "link-hello", epoch: 1, linkId: 1, name: "ab" });
+  const badName = encode({ type: "link-hello", epoch: 1, linkId: 1, name: "ab", downKbps: 0 });
   badName[10] = 0xff;
   assert.match(reason(badName), /UTF-8/);
   const mtu = encode(SAMPLES[9]);
@@ -154,11 +154,15 @@ Deno.test("decode names what is wrong with a bad frame", () => {
 
 Deno.test("long link names are cut at a character boundary", () => {
   const name = "é".repeat(MAX_LINK_NAME_BYTES); // two bytes each
-  const out = decodeControlFrame(encode({ type: "link-hello", epoch: 1, linkId: 0, name }));
+  const out = decodeControlFrame(
+    encode({ type: "link-hello", epoch: 1, linkId: 0, name, downKbps: 0 }),
+  );
   assert.ok(out.frame?.type === "link-hello");
   assert.equal(out.frame.name, "é".repeat(MAX_LINK_NAME_BYTES / 2));
   const odd = "a" + name;
-  const out2 = decodeControlFrame(encode({ type: "link-hello", epoch: 1, linkId: 0, name: odd }));
+  const out2 = decodeControlFrame(
+    encode({ type: "link-hello", epoch: 1, linkId: 0, name: odd, downKbps: 0 }),
+  );
   assert.ok(out2.frame?.type === "link-hello");
   assert.equal(out2.frame.name, "a" + "é".repeat(MAX_LINK_NAME_BYTES / 2 - 1));
 });

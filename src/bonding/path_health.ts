@@ -239,6 +239,8 @@ export class PathHealth {
    * bytes so far, the highest counter and when it arrived (receiver's clock). Loss and delivery
    * rate come from the difference to the previous report: the packets sent between the two
    * marker counters, against those received, over the marker's send and arrival spans.
+   * `slackMs`: the path's own delay variation, which alone does not make a stretched interval
+   * saturated (RateEstimator.add).
    */
   onReport(
     now: number,
@@ -246,6 +248,7 @@ export class PathHealth {
     bytes: number,
     highestCounter: number,
     highestAt: number,
+    slackMs = 0,
   ): void {
     this.stats.reports++;
     const log = this.#log;
@@ -269,6 +272,7 @@ export class PathHealth {
         highestAt - this.#prevHighestAt,
         sentTime - this.#prevSentTime,
         dSent > 0 ? dLost / dSent : 0,
+        slackMs,
       );
     }
     this.#prevHighestAt = highestAt;

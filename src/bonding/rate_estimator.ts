@@ -16,6 +16,10 @@
  * above it, so the estimate climbs until the path saturates.
  */
 
+/** A sample is evidence of saturation only if the sender offered at least this share of the
+ * estimate during it. */
+const LOADED_FRACTION = 0.5;
+
 /** Never pace a path below this (100 kbit/s): a path that is up carries at least probes. */
 export const MIN_RATE_BYTES_PER_SECOND = 12_500;
 
@@ -50,15 +54,30 @@ export class RateEstimator {
   /**
    * One report interval: `deliveredBytes` arrived over `deliverMs` (receiver's clock, between
    * the marker packets' arrivals), the same packets took `sendMs` to send (sender's clock), and
-   * `lossFraction` of those sent were lost.
+   * `lossFraction` of those sent were lost. `slackMs`: how much the path's delay varies on its
+   * own (jitter); a stretch within it says nothing about saturation (an LTE link's ±20 ms
+   * would otherwise make every 50 ms interval look saturated and sink the estimate).
    */
-  add(deliveredBytes: number, deliverMs: number, sendMs: number, lossFraction: number): void {
+  add(
+    deliveredBytes: number,
+    deliverMs: number,
+    sendMs: number,
+    lossFraction: number,
+    slackMs = 0,
+  ): void {
     if (!(deliverMs > 0) || !(deliveredBytes >= 0)) return;
     const d = (deliveredBytes * 1000) / deliverMs;
     this.delivery = this.#samples === 0 ? d : this.delivery + (d - this.delivery) / 4;
     this.#samples++;
-    const stretched = sendMs > 0 && deliverMs > sendMs * this.saturationRatio;
-    if (stretched || lossFraction > this.lossSaturation) {
+    const stretched = sendMs > 0 && deliverMs > sendMs * this.saturationRatio + slackMs;
+    // Only a path that was offered a good part of its estimate can show its capacity: on an
+    // idle one (probes only) a stretched or lossy interval would drag the estimate down to the
+    // probes' trickle.
+    // What was sent: what arrived plus what was lost.
+    const sent = lossFraction < 1 ? deliveredBytes / (1 - lossFraction) : Infinity;
+    const offered = sendMs > 0 ? (sent * 1000) / sendMs : d;
+    const loaded = offered >= this.rate * LOADED_FRACTION;
+    if (loaded && (stretched || lossFraction > this.lossSaturation)) {
       this.saturatedSamples++;
       this.rate += (d - this.rate) / 4;
     } else if (d > this.rate) {

@@ -3,9 +3,9 @@
  * command returns. One shape for people's table, machines and the metrics page.
  *
  * Per-link measurements (RTT, jitter, loss, rates, bytes, last change) and per-peer paths are
- * part of the shape from the start; until the bonding layer measures them they are null (a
- * link's state is "configured") and paths are empty, so consumers never have to special-case
- * a missing key. Durations are milliseconds, rates Mbit/s, times ISO 8601 UTC.
+ * always part of the shape; where nothing was measured yet (a single link that never bonds, a
+ * path before its first probe) they are null and paths are empty, so consumers never have to
+ * special-case a missing key. Durations are milliseconds, rates Mbit/s, times ISO 8601 UTC.
  */
 
 /** Changes only when a field changes meaning or disappears; new fields keep the number. */
@@ -39,7 +39,7 @@ export interface LinkStatusDoc {
   name: string;
   device: string | null;
   source: string | null;
-  /** "configured" until the bonding layer runs links; then up/down/probing. */
+  /** "configured" for a link that does not bond (a single link); else up/degraded/down/probing. */
   state: string;
   weight: number;
   rtt_ms: number | null;

@@ -55,23 +55,29 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
     crypto: { backend: i.tunnel.aead },
     scheduler: { mode: c.scheduler.mode },
     peers,
-    links: c.links.map((l): LinkStatusDoc => ({
-      name: l.name,
-      device: l.device ?? null,
-      source: l.source?.text ?? null,
-      state: "configured",
-      weight: l.weight,
-      rtt_ms: null,
-      jitter_ms: null,
-      loss: null,
-      rate_down_mbps: null,
-      rate_up_mbps: null,
-      seed_down_mbps: l.downMbps ?? null,
-      seed_up_mbps: l.upMbps ?? null,
-      rx_bytes: null,
-      tx_bytes: null,
-      last_change: null,
-    })),
+    links: c.links.map((l, index): LinkStatusDoc => {
+      // What the data path reports of this link (router); absent on a VPS or before start.
+      const run = i.tunnel.links?.[index];
+      return {
+        name: l.name,
+        device: l.device ?? null,
+        source: l.source?.text ?? null,
+        state: run?.state ?? "configured",
+        weight: l.weight,
+        rtt_ms: round(run?.rttMs),
+        jitter_ms: round(run?.jitterMs),
+        loss: run?.loss ?? null,
+        rate_down_mbps: null,
+        rate_up_mbps: round(run?.rateUpMbps),
+        seed_down_mbps: l.downMbps ?? null,
+        seed_up_mbps: l.upMbps ?? null,
+        rx_bytes: run === undefined ? null : run.rxBytes,
+        tx_bytes: run === undefined ? null : run.txBytes,
+        last_change: run?.stateAgeMs === undefined
+          ? null
+          : new Date(i.nowMs - run.stateAgeMs).toISOString(),
+      };
+    }),
     forwards: c.forwards.map((f) => ({
       proto: f.proto,
       port: f.port,
@@ -97,6 +103,16 @@ function peerDoc(p: PeerStatus): PeerStatusDoc {
     tx_bytes: p.txBytes,
     rx_packets: p.rxPackets,
     tx_packets: p.txPackets,
-    paths: [],
+    paths: (p.paths ?? []).map((path) => ({
+      link: path.link,
+      endpoint: path.endpoint,
+      state: path.state,
+      rtt_ms: round(path.rttMs),
+    })),
   };
+}
+
+/** Milliseconds and Mbit/s to 0.01; null when not measured. */
+function round(v: number | undefined): number | null {
+  return v === undefined || !Number.isFinite(v) ? null : Math.round(v * 100) / 100;
 }

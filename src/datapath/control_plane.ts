@@ -16,10 +16,24 @@ import type { PeerActivity } from "../protocol/peer_activity.ts";
 import type { ReceiverControl, SenderControl } from "../protocol/transport_links.ts";
 import type { DataPathOptions, ReceiverReport, SenderReport } from "./messages.ts";
 import type { WorkerHandle } from "./worker_handle.ts";
+import type { SchedulerMode } from "../bonding/scheduler.ts";
+import type { BondedPeerMemory } from "./bonded_sender.ts";
+import type { BondedReceiveMemory } from "./bonded_receiver.ts";
 
 export class ControlPlane {
   readonly control: Control;
   readonly counters = { handshakeSendErrors: 0, handshakeNoSocket: 0 };
+  /** Where authenticated control frames go (the bonding layer); unset: they are dropped. */
+  onControl:
+    | ((peer: number, socket: number, from: Endpoint, payload: Uint8Array) => void)
+    | undefined;
+  /**
+   * The socket handshake messages to `peer` leave by (a bonded router picks a live link, so a
+   * dead first link cannot stop rekeying); undefined: the first socket of the family.
+   */
+  handshakeSocket: ((peer: number, family: 4 | 6) => number | undefined) | undefined;
+  readonly #tx: WorkerHandle;
+  readonly #rx: WorkerHandle;
   readonly #sockets: UdpSocket[];
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -29,6 +43,8 @@ export class ControlPlane {
     tx: WorkerHandle,
     rx: WorkerHandle,
   ) {
+    this.#tx = tx;
+    this.#rx = rx;
     this.#sockets = opts.sockets.map((s) => UdpSocket.fromFd(s.fd, s.family));
     const settings = resolveCoreSettings({ timers: opts.timers });
     const sender: SenderControl = {
@@ -68,7 +84,7 @@ export class ControlPlane {
         activity,
       },
       {
-        sendToNetwork: (_peer, to, datagram) => this.#send(to, datagram),
+        sendToNetwork: (peer, to, datagram) => this.#send(peer?.index, to, datagram),
         event: (event) => this.#logEvent(event),
       },
       sender,
@@ -85,6 +101,45 @@ export class ControlPlane {
   start(): void {
     this.#tick();
     this.#timer = setInterval(() => this.#tick(), TICK_INTERVAL_MS);
+  }
+
+  /**
+   * Sends a control frame to `peer` on one path: from socket `socket` to `to`. The TX Worker
+   * seals it (it owns the send counter); without a usable keypair it is dropped there.
+   */
+  sendControl(
+    peer: number,
+    path: number,
+    socket: number,
+    to: Endpoint | null,
+    frame: Uint8Array,
+  ): void {
+    const payload = frame.slice();
+    this.#tx.post(
+      { type: "control", peer, path, socket, to: to === null ? null : to.toString(), payload },
+      [payload.buffer as ArrayBuffer],
+    );
+  }
+
+  /** `peer` bonds: both Workers get its shared path state. */
+  bondPeer(
+    peer: number,
+    mode: SchedulerMode,
+    tx: BondedPeerMemory,
+    rx: BondedReceiveMemory,
+  ): void {
+    this.#tx.post({ type: "bond-peer", peer, mode, memory: tx });
+    this.#rx.post({ type: "bond-peer", peer, memory: rx });
+  }
+
+  /**
+   * Path `path` of a bonded peer leaves/arrives by `socket` (-1: the path is gone), to/from
+   * `endpoint` (null: the peer's endpoint, any source on that socket).
+   */
+  setPath(peer: number, path: number, socket: number, endpoint: Endpoint | null): void {
+    const text = endpoint === null ? null : endpoint.toString();
+    this.#tx.post({ type: "set-path", peer, path, socket, endpoint: text });
+    this.#rx.post({ type: "set-path", peer, path, socket, endpoint: text });
   }
 
   /** A report from the TX Worker. */
@@ -108,6 +163,9 @@ export class ControlPlane {
       case "near-expiry":
         this.control.nearExpiry(now, report.peer);
         break;
+      case "control":
+        this.onControl?.(report.peer, report.socket, Endpoint.parse(report.from), report.payload);
+        break;
     }
   }
 
@@ -123,8 +181,11 @@ export class ControlPlane {
     if (now >= this.control.nextDeadline()) this.control.tick(now);
   }
 
-  #send(to: Endpoint, datagram: Uint8Array): void {
-    const socket = this.#sockets.find((s) => s.family === to.family);
+  #send(peer: number | undefined, to: Endpoint, datagram: Uint8Array): void {
+    const chosen = peer === undefined ? undefined : this.handshakeSocket?.(peer, to.family);
+    const socket = chosen !== undefined
+      ? this.#sockets[chosen]
+      : this.#sockets.find((s) => s.family === to.family);
     if (socket === undefined) {
       this.counters.handshakeNoSocket++;
       return;

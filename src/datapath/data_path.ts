@@ -6,10 +6,12 @@
  */
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
+import { BondingPlane } from "./bonding_plane.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { offloadsFromEnv } from "./offloads.ts";
 import type { DataPathOptions, ReceiverReport, SenderReport, TunnelStatus } from "./messages.ts";
 import { RECEIVE_COUNTER_NAMES } from "./receive_loop.ts";
+import { SocketTraffic } from "./socket_traffic.ts";
 import { TRANSMIT_COUNTER_NAMES } from "./transmit_loop.ts";
 import { WorkerHandle, type WorkerStartFields } from "./worker_handle.ts";
 
@@ -20,12 +22,19 @@ export class DataPath {
   /** The AEAD backend in use ("openssl"; "tx:openssl rx:noble" if the Workers differ). */
   readonly aead: string;
   readonly #plane: ControlPlane;
+  readonly #bonding: BondingPlane;
   readonly #tx: WorkerHandle;
   readonly #rx: WorkerHandle;
   #stopping: Promise<void> | undefined;
 
-  private constructor(plane: ControlPlane, tx: WorkerHandle, rx: WorkerHandle) {
+  private constructor(
+    plane: ControlPlane,
+    bonding: BondingPlane,
+    tx: WorkerHandle,
+    rx: WorkerHandle,
+  ) {
     this.#plane = plane;
+    this.#bonding = bonding;
     this.#tx = tx;
     this.#rx = rx;
     this.aead = tx.aead === rx.aead ? tx.aead : `tx:${tx.aead} rx:${rx.aead}`;
@@ -40,7 +49,9 @@ export class DataPath {
     onFatal: (message: string) => void,
   ): Promise<DataPath> {
     const activityBuffer = createActivityBuffer(opts.peers.length, true);
+    const traffic = SocketTraffic.create(opts.sockets.length);
     const fields: WorkerStartFields = {
+      socketTraffic: traffic.buffer,
       tunFd: opts.tunFd,
       sockets: opts.sockets,
       activity: activityBuffer as SharedArrayBuffer,
@@ -53,6 +64,7 @@ export class DataPath {
     };
     // Reports that arrive before the control plane exists are replayed to it.
     let plane: ControlPlane | undefined;
+    let bonding: BondingPlane | undefined;
     const early: (() => void)[] = [];
     const fromTx = (r: SenderReport | ReceiverReport) => {
       const deliver = () => plane!.fromSender(r as SenderReport);
@@ -82,15 +94,18 @@ export class DataPath {
         tx,
         rx,
       );
+      const epoch = crypto.getRandomValues(new Uint32Array(1))[0];
+      bonding = new BondingPlane(opts, plane, traffic, epoch);
     } catch (err) {
       await Promise.all([tx.stop(STOP_GRACE_MS), rx.stop(STOP_GRACE_MS)]);
       throw err;
     }
     for (const deliver of early.splice(0)) deliver();
-    const dp = new DataPath(plane, tx, rx);
+    const dp = new DataPath(plane, bonding, tx, rx);
     tx.onFatal = onFatal;
     rx.onFatal = onFatal;
     plane.start();
+    bonding.start();
     return dp;
   }
 
@@ -110,10 +125,13 @@ export class DataPath {
         txBytes: p.txBytes,
         rxPackets: p.rxPackets,
         txPackets: p.txPackets,
+        paths: this.#bonding.paths(now, p.index),
       })),
+      links: this.#bonding.links(now),
       counters: {
         ...(control.stats as unknown as Record<string, number>),
         ...this.#plane.counters,
+        ...this.#bonding.counters,
         ...this.#tx.counters.read(),
         ...this.#rx.counters.read(),
       },
@@ -125,6 +143,7 @@ export class DataPath {
     this.#stopping ??= (async () => {
       this.#tx.onFatal = undefined;
       this.#rx.onFatal = undefined;
+      this.#bonding.stop();
       await Promise.all([this.#tx.stop(STOP_GRACE_MS), this.#rx.stop(STOP_GRACE_MS)]);
       this.#plane.stop();
     })();

@@ -4,7 +4,10 @@
  * so no copy stays behind), endpoints as text. None of them is per packet: packets, counters
  * and per-peer activity move through shared memory.
  */
+import type { SchedulerMode } from "../bonding/scheduler.ts";
 import type { ProtocolTimers } from "../protocol/timers.ts";
+import type { BondedPeerMemory } from "./bonded_sender.ts";
+import type { BondedReceiveMemory } from "./bonded_receiver.ts";
 import type { ReceiveKeyMaterial, SendKeyMaterial } from "../protocol/transport_links.ts";
 
 export interface WorkerPeer {
@@ -20,6 +23,8 @@ export interface WorkerPeer {
 export interface WorkerSocket {
   fd: number;
   family: 4 | 6;
+  /** Router: the index of the configured link this socket is bound to. VPS: absent. */
+  link?: number;
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -38,6 +43,21 @@ export interface DataPathOptions {
   /** Test-only override of protocol timers (milliseconds), from BOND_TEST_PROTOCOL_TIMERS. */
   timers?: Partial<ProtocolTimers>;
   logLevel: LogLevel;
+  /** How bonded peers' packets are spread over their paths. @default "aggregate" */
+  schedulerMode?: SchedulerMode;
+  /**
+   * Router: its links in configuration order (link id = position; each socket names its link).
+   * VPS: empty, it learns the router's links from link hellos. @default []
+   */
+  links?: DataPathLink[];
+}
+
+/** A router link as the data path needs it. */
+export interface DataPathLink {
+  name: string;
+  weight: number;
+  upMbps?: number;
+  downMbps?: number;
 }
 
 export type WorkerRole = "tx" | "rx";
@@ -56,6 +76,8 @@ export interface WorkerStart {
   activity: SharedArrayBuffer;
   /** This Worker's counters (shared_counters.ts). */
   counters: SharedArrayBuffer;
+  /** Bytes and datagrams per socket (socket_traffic.ts), shared by all three threads. */
+  socketTraffic: SharedArrayBuffer;
   /** Allowed IPs of every peer, in configuration order (peers are named by position). */
   peers: { allowedIps: string[] }[];
   mtu: number;
@@ -79,13 +101,33 @@ export type SenderMessage =
   | { type: "set-endpoint"; peer: number; endpoint: string }
   | { type: "flush"; peer: number }
   | { type: "keepalive"; peer: number }
-  | { type: "drop-staged"; peer: number };
+  | { type: "drop-staged"; peer: number }
+  /**
+   * Seal a control frame for `peer` and send it on path `path` (from socket `socket` to `to`);
+   * socket -1: scheduled like data (receive reports), `to` then unused.
+   */
+  | {
+    type: "control";
+    peer: number;
+    path: number;
+    socket: number;
+    to: string | null;
+    payload: Uint8Array;
+  }
+  /** `peer` bonds: its path table and send logs (shared memory), scheduled in `mode`. */
+  | { type: "bond-peer"; peer: number; mode: SchedulerMode; memory: BondedPeerMemory }
+  /** Path `path` of a bonded peer: its socket (-1: gone) and endpoint (null: the peer's). */
+  | { type: "set-path"; peer: number; path: number; socket: number; endpoint: string | null };
 
 /** Main → RX. */
 export type ReceiverMessage =
   | { type: "add-keypair"; peer: number; keypair: ReceiveKeyMaterial }
   | { type: "remove-keypair"; localIndex: number }
-  | { type: "set-endpoint"; peer: number; endpoint: string };
+  | { type: "set-endpoint"; peer: number; endpoint: string }
+  /** `peer` bonds: count per path into `counts`, reorder with the settings in `reorder`. */
+  | { type: "bond-peer"; peer: number; memory: BondedReceiveMemory }
+  /** Datagrams on `socket` from `endpoint` (null: any) are path `path` of `peer`; -1: gone. */
+  | { type: "set-path"; peer: number; path: number; socket: number; endpoint: string | null };
 
 export type MainToWorker = WorkerStart | SenderMessage | ReceiverMessage | { type: "stop" };
 
@@ -97,7 +139,9 @@ export type ReceiverReport =
   | { type: "handshake-message"; datagram: Uint8Array; from: string }
   | { type: "keypair-confirmed"; peer: number; localIndex: number }
   | { type: "endpoint-changed"; peer: number; from: string }
-  | { type: "near-expiry"; peer: number };
+  | { type: "near-expiry"; peer: number }
+  /** An authenticated control frame (zero padding included) that came in on `socket`. */
+  | { type: "control"; peer: number; socket: number; from: string; payload: Uint8Array };
 
 export type WorkerToMain =
   | { type: "ready"; aead: string }
@@ -117,6 +161,46 @@ export interface PeerStatus {
   txBytes: number;
   rxPackets: number;
   txPackets: number;
+  /** VPS: the router's links learned from its hellos; router: empty. */
+  paths?: PathStatus[];
+}
+
+/** A path of a peer as the VPS learned it. */
+export interface PathStatus {
+  link: string;
+  linkId: number;
+  endpoint: string;
+  /** "up" while hellos keep coming, "silent" after LINK_SILENT_MS without one. */
+  state: string;
+  /** Milliseconds since the last hello on this path. */
+  lastHelloAgeMs: number;
+  rebinds: number;
+  /** Smoothed RTT of our probes on this path. */
+  rttMs?: number;
+}
+
+/** A router link at run time. */
+export interface LinkStatus {
+  name: string;
+  /**
+   * "configured" (no hello sent yet), "waiting" (hellos unanswered), "up" (acked recently),
+   * "silent" (acks stopped), "single" (the peer does not bond: plain WireGuard on link 0).
+   */
+  state: string;
+  /** Milliseconds since `state` last changed; absent while configured. */
+  stateAgeMs?: number;
+  /** The link's public endpoint as the peer sees it. */
+  observed?: string;
+  /** From our probes once the peer bonds: smoothed RTT, its variation, loss 0-1. */
+  rttMs?: number;
+  jitterMs?: number;
+  loss?: number;
+  /** The sending rate estimate (router → VPS), Mbit/s. */
+  rateUpMbps?: number;
+  txBytes: number;
+  rxBytes: number;
+  txDatagrams: number;
+  rxDatagrams: number;
 }
 
 export interface TunnelStatus {
@@ -127,4 +211,6 @@ export interface TunnelStatus {
   peers: PeerStatus[];
   /** Protocol and data-path counters, drop reasons included. */
   counters: Record<string, number>;
+  /** Router: one per configured link, in order. VPS: empty. */
+  links?: LinkStatus[];
 }

@@ -24,7 +24,10 @@ import { newReceiverStats } from "../protocol/stats.ts";
 import { TransportReceiver } from "../protocol/transport_receiver.ts";
 import { MailboxReceiver } from "./mailbox.ts";
 import type { ReceiverMessage, WorkerStart, WorkerToMain } from "./messages.ts";
+import { BondedReceiver } from "./bonded_receiver.ts";
+import { bondedReplayWindow } from "../bonding/replay_window_size.ts";
 import { SharedCounters } from "./shared_counters.ts";
+import { SocketTraffic } from "./socket_traffic.ts";
 import { slotSizeFor } from "./slot_size.ts";
 
 /** Datagrams per recvmmsg. */
@@ -34,12 +37,23 @@ export const RX_GRO_BATCH = 16;
 /** Longest sleep with nothing to do (only bounds how stale published counters can get). */
 const MAX_POLL_MS = 1000;
 const PUBLISH_INTERVAL_MS = 20;
+/** The worst skew between a bonded peer's paths the replay window allows: the reorder ceiling. */
+const BONDED_SKEW_MS = 250;
+/** The rate the replay window is sized for. */
+const BONDED_WINDOW_BPS = 1e9;
+/** What a counter without a packet for the TUN device is pushed with. */
+const EMPTY = new Uint8Array(0);
 /**
  * Handshake messages handed to the main thread per second at most: far above what the control
  * plane's "under load" threshold needs to see to switch to cookies, far below what would make
  * message passing the bottleneck of a flood.
  */
 const HANDSHAKE_FORWARD_PER_SECOND = 2048;
+/**
+ * Control frames handed to the main thread per second at most. Bonding sends a few dozen a
+ * second per path (probes, echoes, reports, hellos); a peer flooding more gains nothing.
+ */
+const CONTROL_FORWARD_PER_SECOND = 4096;
 
 /** Counters of the RX Worker's own I/O (beside the receiver's). */
 export function newReceiveIoStats() {
@@ -52,6 +66,17 @@ export function newReceiveIoStats() {
     rxBatches: 0,
     /** Slots that held several datagrams coalesced by GRO. */
     rxCoalesced: 0,
+    rxControlForwarded: 0,
+    rxControlShed: 0,
+    /** Bonded peers' packets from a source that is none of their paths (they roam). */
+    rxUnknownPath: 0,
+    /** Bonded peers' packets under an older keypair: passed on without reordering. */
+    rxReorderBypass: 0,
+    rxReorderReleased: 0,
+    rxReorderLost: 0,
+    rxReorderLate: 0,
+    rxReorderOverflows: 0,
+    rxReorderMaxBuffered: 0,
   };
 }
 
@@ -65,6 +90,7 @@ export class ReceiveLoop {
   readonly #receiver: TransportReceiver;
   readonly #mail: MailboxReceiver;
   readonly #counters: SharedCounters;
+  readonly #traffic: SocketTraffic;
   readonly #io = newReceiveIoStats();
   readonly #clockOffset: number;
   readonly #tun: TunDevice;
@@ -72,6 +98,20 @@ export class ReceiveLoop {
   #stopping = false;
   #forwardWindowStart = -Infinity;
   #forwardedInWindow = 0;
+  #controlWindowStart = -Infinity;
+  #controlInWindow = 0;
+  /** The socket the datagram being handled came in on (names the path of control frames). */
+  #socket = 0;
+  /** Where it came from (the batch's reused endpoint object). */
+  #from: Endpoint | undefined;
+  /** When the current batch was taken. */
+  #clock = 0;
+  /** Per peer: its bonding state once the main thread says it bonds. */
+  readonly #bonded: (BondedReceiver | undefined)[];
+  /** The authenticated packet being handled, while it waits to be put in order. */
+  #pending: BondedReceiver | undefined;
+  #pendingCounter = 0;
+  #pendingPath = 0;
 
   constructor(start: WorkerStart, aead: TransportAead, post: (m: WorkerToMain) => void) {
     this.#start = start;
@@ -79,7 +119,9 @@ export class ReceiveLoop {
     this.#clockOffset = performance.timeOrigin - start.timeOrigin;
     this.#mail = new MailboxReceiver(start.mailbox, EventFd.fromFd(start.wakeFd));
     this.#counters = SharedCounters.attach(RECEIVE_COUNTER_NAMES, start.counters);
+    this.#traffic = SocketTraffic.attach(start.socketTraffic, start.sockets.length);
     this.#tun = TunDevice.fromFd(start.tunFd, "");
+    this.#bonded = start.peers.map(() => undefined);
     const tun = this.#tun;
     const io = this.#io;
     const settings = resolveCoreSettings({ timers: start.timers });
@@ -89,7 +131,12 @@ export class ReceiveLoop {
         activity: activityViews(start.activity, start.peers.length),
         aead,
         timers: settings.timers,
-        replayWindow: settings.replayWindow,
+        // Bonded peers' packets arrive up to the reorder ceiling apart: the window must span
+        // what a gigabit sends in that time (stock peers gain nothing from it, and lose nothing).
+        replayWindow: Math.max(
+          settings.replayWindow,
+          bondedReplayWindow(BONDED_SKEW_MS, BONDED_WINDOW_BPS, start.mtu + 32),
+        ),
       },
       {
         handshakeMessage: (now, datagram, from) => {
@@ -105,7 +152,57 @@ export class ReceiveLoop {
       },
       {
         writeToTunnel: (_peer, packet) => {
+          const bonded = this.#pending;
+          if (bonded !== undefined) {
+            this.#pending = undefined;
+            bonded.prepare(this.#clock, this.#pendingPath, true);
+            bonded.reorder.push(
+              this.#clock,
+              this.#pendingCounter,
+              this.#pendingPath,
+              packet,
+              0,
+              packet.length,
+            );
+            return;
+          }
           if (tun.write(packet, packet.length) < 0) io.tunWriteErrors++;
+        },
+        transport: (peer, counter, bytes, created, duplicate) => {
+          const bonded = this.#bonded[peer];
+          if (bonded === undefined) return false;
+          const path = bonded.pathOf(this.#socket, this.#from!);
+          if (path < 0) {
+            io.rxUnknownPath++;
+            return false;
+          }
+          if (!bonded.inOrder(created, counter)) {
+            io.rxReorderBypass++;
+            return true;
+          }
+          bonded.counts.count(this.#clock, path, counter, bytes);
+          if (duplicate) {
+            // A redundant copy: its path is alive and past this counter; nothing to release.
+            bonded.prepare(this.#clock, path, true);
+            bonded.reorder.push(this.#clock, counter, path, EMPTY, 0, 0);
+            return true;
+          }
+          this.#pending = bonded;
+          this.#pendingCounter = counter;
+          this.#pendingPath = path;
+          return true;
+        },
+        // The rare path: copied, because the plaintext buffer is reused at once.
+        control: (peer, payload, from) => {
+          if (!this.#mayForwardControl(this.#now())) return;
+          io.rxControlForwarded++;
+          post({
+            type: "control",
+            peer,
+            socket: this.#socket,
+            from: from.toString(),
+            payload: payload.slice(),
+          });
         },
       },
     );
@@ -124,6 +221,23 @@ export class ReceiveLoop {
         break;
       case "set-endpoint":
         this.#receiver.setEndpoint(now, msg.peer, Endpoint.parse(msg.endpoint));
+        break;
+      case "bond-peer":
+        if (this.#bonded[msg.peer] === undefined) {
+          const tun = this.#tun;
+          const io = this.#io;
+          this.#bonded[msg.peer] = new BondedReceiver(
+            msg.memory,
+            this.#start.mtu,
+            (buf, offset, length) => {
+              const packet = offset === 0 ? buf : buf.subarray(offset, offset + length);
+              if (tun.write(packet, length) < 0) io.tunWriteErrors++;
+            },
+          );
+        }
+        break;
+      case "set-path":
+        this.#bonded[msg.peer]?.setPath(msg.path, msg.socket, msg.endpoint);
         break;
       case "stop":
         this.#stopping = true;
@@ -149,6 +263,7 @@ export class ReceiveLoop {
           if (this.#stopping) break;
         }
         const now = this.#now();
+        this.#clock = now;
         let received = 0;
         for (let s = 0; s < fds.length; s++) {
           const n = batch.recv(fds[s], MSG_DONTWAIT);
@@ -158,6 +273,8 @@ export class ReceiveLoop {
           }
           received += n;
           io.rxBatches++;
+          this.#socket = s;
+          let bytes = 0, datagrams = 0;
           for (let i = 0; i < n; i++) {
             if (batch.isTruncated(i)) {
               // Longer than any packet of our MTU: not ours, or not worth opening.
@@ -168,35 +285,80 @@ export class ReceiveLoop {
             const payload = batch.payloads[i];
             const from = batch.endpoints[i];
             const segment = batch.segmentSizes[i];
+            bytes += length;
+            datagrams += segment === 0 || segment >= length ? 1 : Math.ceil(length / segment);
+            this.#from = from;
             if (segment === 0 || segment >= length) {
-              receiver.handleDatagram(now, payload.subarray(0, length), from);
+              this.#handle(now, payload.subarray(0, length), from);
               continue;
             }
             // Coalesced by GRO: datagrams of `segment` bytes, the last possibly shorter.
             io.rxCoalesced++;
             for (let at = 0; at < length; at += segment) {
-              receiver.handleDatagram(
-                now,
-                payload.subarray(at, Math.min(length, at + segment)),
-                from,
-              );
+              this.#handle(now, payload.subarray(at, Math.min(length, at + segment)), from);
             }
           }
+          this.#traffic.received(s, bytes, datagrams);
         }
+        const waitMs = this.#tickReorder(this.#now());
         if (now - lastPublish >= PUBLISH_INTERVAL_MS || received === 0) {
-          this.#counters.publish(receiver.stats as unknown as Record<string, number>, io);
+          this.#publish();
           lastPublish = now;
         }
         if (received === 0) {
-          const ready = poller.wait(MAX_POLL_MS);
+          const ready = poller.wait(waitMs);
           if (ready < 0 && ready !== -EINTR) throw new Error(`poll failed: errno ${-ready}`);
           if (ready > 0 && (ready & 1) !== 0) this.#mail.clearWake();
         }
       }
     } finally {
       receiver.destroy();
-      this.#counters.publish(receiver.stats as unknown as Record<string, number>, io);
+      this.#publish();
     }
+  }
+
+  /** One datagram; an authenticated packet that gave the TUN nothing still takes its turn. */
+  #handle(now: number, datagram: Uint8Array, from: Endpoint): void {
+    this.#receiver.handleDatagram(now, datagram, from);
+    const bonded = this.#pending;
+    if (bonded !== undefined) {
+      this.#pending = undefined;
+      bonded.prepare(now, this.#pendingPath, false);
+      bonded.reorder.push(now, this.#pendingCounter, this.#pendingPath, EMPTY, 0, 0);
+    }
+  }
+
+  /** Releases what the reorder buffers' timeouts allow; returns how long poll may sleep. */
+  #tickReorder(now: number): number {
+    let wait = MAX_POLL_MS;
+    for (const bonded of this.#bonded) {
+      if (bonded === undefined) continue;
+      const reorder = bonded.reorder;
+      if (now >= reorder.nextDeadline()) reorder.tick(now);
+      const deadline = reorder.nextDeadline();
+      if (deadline - now < wait) wait = Math.max(0, Math.ceil(deadline - now));
+    }
+    return wait;
+  }
+
+  #publish(): void {
+    const io = this.#io;
+    let released = 0, lost = 0, late = 0, overflows = 0, maxBuffered = 0;
+    for (const bonded of this.#bonded) {
+      if (bonded === undefined) continue;
+      const st = bonded.reorder.stats;
+      released += st.released;
+      lost += st.lost;
+      late += st.late;
+      overflows += st.overflows;
+      if (st.maxBuffered > maxBuffered) maxBuffered = st.maxBuffered;
+    }
+    io.rxReorderReleased = released;
+    io.rxReorderLost = lost;
+    io.rxReorderLate = late;
+    io.rxReorderOverflows = overflows;
+    io.rxReorderMaxBuffered = maxBuffered;
+    this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);
   }
 
   /** Turns UDP_GRO on for every socket; false (and GRO unused) if the kernel refuses it. */
@@ -218,6 +380,19 @@ export class ReceiveLoop {
 
   #now(): number {
     return performance.now() + this.#clockOffset;
+  }
+
+  #mayForwardControl(now: number): boolean {
+    if (now - this.#controlWindowStart >= 1000) {
+      this.#controlWindowStart = now;
+      this.#controlInWindow = 0;
+    }
+    if (this.#controlInWindow >= CONTROL_FORWARD_PER_SECOND) {
+      this.#io.rxControlShed++;
+      return false;
+    }
+    this.#controlInWindow++;
+    return true;
   }
 
   #mayForward(now: number): boolean {

@@ -23,11 +23,18 @@ import { resolveCoreSettings } from "../protocol/core_settings.ts";
 import { activityViews } from "../protocol/peer_activity.ts";
 import { newSenderStats } from "../protocol/stats.ts";
 import { SEND_HEADROOM, TransportSender } from "../protocol/transport_sender.ts";
+import { TRANSPORT_COUNTER_OFFSET } from "../protocol/constants.ts";
+import { readCounter } from "../protocol/wire.ts";
+import { flowHash } from "../bonding/flow_hash.ts";
 import { MailboxReceiver } from "./mailbox.ts";
 import type { SenderMessage, WorkerStart, WorkerToMain } from "./messages.ts";
+import { BondedSender } from "./bonded_sender.ts";
 import { SharedCounters } from "./shared_counters.ts";
+import { SocketTraffic } from "./socket_traffic.ts";
 import { slotSizeFor } from "./slot_size.ts";
 
+/** Transport header, average padding and tag around a packet's plaintext, bytes. */
+const DATAGRAM_OVERHEAD = 16 + 8 + 16;
 /** Packets per batch. */
 export const TX_BATCH = 64;
 /** Longest sleep with nothing to do (only bounds how stale published counters can get). */
@@ -50,6 +57,14 @@ export function newTransmitIoStats() {
     txSuperDatagrams: 0,
     /** Super-datagrams the kernel refused, sent datagram by datagram instead. */
     txSegmentationRefused: 0,
+    /** Control frames the main thread asked for on a socket this Worker does not have. */
+    txControlBadSocket: 0,
+    /** Bonded peers' packets the scheduler refused (every usable path's queue full). */
+    txSchedulerDrops: 0,
+    /** Bonded peers' packets sent on their paths (a redundant copy counts once per path). */
+    txPathDatagrams: 0,
+    /** Bonded peers' packets sent the plain way because no path was usable. */
+    txNoUsablePath: 0,
   };
 }
 
@@ -64,6 +79,7 @@ export class TransmitLoop {
   readonly #sender: TransportSender;
   readonly #mail: MailboxReceiver;
   readonly #counters: SharedCounters;
+  readonly #traffic: SocketTraffic;
   readonly #io = newTransmitIoStats();
   readonly #clockOffset: number;
   #stopping = false;
@@ -82,6 +98,19 @@ export class TransmitLoop {
   /** The slot the TUN packet being handled was read into, to recognise in-place datagrams. */
   #inPlaceBatch = -1;
   #inPlaceSlot = -1;
+  /** The socket a control frame must leave by (its path), -1 for the family's default. */
+  #pathSocket = -1;
+  /** The paths the scheduler chose for the packet being sealed (0: the plain way). */
+  #mask = 0;
+  /** That frame's path index (its send log records it), -1 if none. */
+  #pathIndex = -1;
+  /** When the current batch began (the scheduler's clock). */
+  #clock = 0;
+  /** Flow hash of the packet being sealed (pinned mode only). */
+  #flow = 0;
+  #pinned = false;
+  /** Per peer: its paths and scheduler once the main thread says it bonds. */
+  readonly #bonded: (BondedSender | undefined)[];
 
   constructor(start: WorkerStart, aead: TransportAead, post: (m: WorkerToMain) => void) {
     this.#start = start;
@@ -90,6 +119,7 @@ export class TransmitLoop {
     const wake = EventFd.fromFd(start.wakeFd);
     this.#mail = new MailboxReceiver(start.mailbox, wake);
     this.#counters = SharedCounters.attach(TRANSMIT_COUNTER_NAMES, start.counters);
+    this.#traffic = SocketTraffic.attach(start.socketTraffic, start.sockets.length);
     const settings = resolveCoreSettings({ timers: start.timers });
     this.#sender = new TransportSender(
       {
@@ -101,8 +131,12 @@ export class TransmitLoop {
         mtu: start.mtu,
       },
       { handshakeNeeded: (_now, peer) => post({ type: "handshake-needed", peer }) },
-      { sendToNetwork: (_peer, to, datagram) => this.#queue(to, datagram) },
+      {
+        sendToNetwork: (peer, to, datagram) => this.#route(peer, to, datagram),
+        admit: (peer, length) => this.#admit(peer, length),
+      },
     );
+    this.#bonded = start.peers.map(() => undefined);
 
     this.#tun = TunDevice.fromFd(start.tunFd, "");
     this.#tun.setNonBlocking(true);
@@ -137,9 +171,11 @@ export class TransmitLoop {
     this.#mail.handled();
     const now = this.#now();
     const s = this.#sender;
+    this.#clock = now;
     switch (msg.type) {
       case "set-keypair":
         s.setKeypair(now, msg.peer, msg.keypair);
+        this.#bonded[msg.peer]?.newKeypair();
         break;
       case "set-endpoint":
         s.setEndpoint(now, msg.peer, Endpoint.parse(msg.endpoint));
@@ -152,6 +188,16 @@ export class TransmitLoop {
         break;
       case "drop-staged":
         s.dropStaged(now, msg.peer);
+        break;
+      case "control":
+        this.#sendControl(now, msg.peer, msg.path, msg.socket, msg.to, msg.payload);
+        break;
+      case "bond-peer":
+        this.#bonded[msg.peer] ??= new BondedSender(msg.mode, msg.memory);
+        if (msg.mode === "pinned") this.#pinned = true;
+        break;
+      case "set-path":
+        this.#bonded[msg.peer]?.setPath(msg.path, msg.socket, msg.endpoint);
         break;
       case "stop":
         this.#stopping = true;
@@ -172,6 +218,7 @@ export class TransmitLoop {
           if (this.#stopping) break;
         }
         const now = this.#now();
+        this.#clock = now;
         let read = 0;
         if (stage >= 0) {
           const batch = this.#batches[stage];
@@ -186,6 +233,7 @@ export class TransmitLoop {
             }
             this.#inPlaceBatch = stage;
             this.#inPlaceSlot = slot;
+            if (this.#pinned) this.#flow = flowHash(batch.buffers[slot], SEND_HEADROOM, n);
             this.#sender.handleTunnelPacket(now, batch.buffers[slot], SEND_HEADROOM, n);
             this.#inPlaceBatch = -1;
           }
@@ -211,9 +259,97 @@ export class TransmitLoop {
     return performance.now() + this.#clockOffset;
   }
 
-  /** The sink of the sender: describe (or copy) the datagram into the right batch. */
-  #queue(to: Endpoint, datagram: Uint8Array): void {
-    const b = to.family === 4 ? this.#v4 : this.#v6;
+  /**
+   * A control frame: sealed at once and sent on path `path` from `socket` to `to`, or with
+   * socket -1 scheduled like data (receive reports: any good path will do).
+   */
+  #sendControl(
+    now: number,
+    peer: number,
+    path: number,
+    socket: number,
+    to: string | null,
+    payload: Uint8Array,
+  ): void {
+    if (socket < 0 || to === null) {
+      this.#sender.sendControl(now, peer, payload);
+      return;
+    }
+    const family = this.#start.sockets[socket]?.family;
+    const endpoint = Endpoint.parse(to);
+    if (family !== endpoint.family) {
+      this.#io.txControlBadSocket++;
+      return;
+    }
+    this.#pathSocket = socket;
+    this.#pathIndex = path;
+    try {
+      this.#sender.sendControl(now, peer, payload, endpoint);
+    } finally {
+      this.#pathSocket = -1;
+      this.#pathIndex = -1;
+    }
+  }
+
+  /**
+   * The sink of the sender. A control frame for one path goes there; a bonded peer's packet
+   * goes where the scheduler says (every path of the mask in redundant mode), recorded in each
+   * path's send log; anything else, or when no path is usable, the plain way.
+   */
+  #route(peer: number, to: Endpoint, datagram: Uint8Array): void {
+    const bonded = this.#bonded[peer];
+    if (this.#pathSocket >= 0) {
+      this.#queue(this.#pathSocket, to, datagram);
+      if (bonded !== undefined && this.#pathIndex >= 0) {
+        const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
+        bonded.logs[this.#pathIndex].record(counter, datagram.length, this.#clock);
+      }
+      return;
+    }
+    const mask = this.#mask;
+    this.#mask = 0;
+    if (bonded !== undefined) {
+      if (mask !== 0) {
+        const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
+        const sentAt = bonded.sentAt(this.#clock);
+        let rest = mask;
+        while (rest !== 0) {
+          const p = 31 - Math.clz32(rest);
+          rest &= ~(1 << p);
+          const socket = bonded.socket[p];
+          if (socket < 0) continue;
+          this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
+          bonded.logs[p].record(counter, datagram.length, sentAt);
+          this.#io.txPathDatagrams++;
+        }
+        return;
+      }
+      this.#io.txNoUsablePath++;
+    }
+    this.#queue(to.family === 4 ? this.#v4 : this.#v6, to, datagram);
+  }
+
+  /**
+   * Before sealing: a bonded peer's packet gets its path(s) from the scheduler now (kept in
+   * `#mask` for `#route`), or is refused before it takes a counter when every path is full.
+   * No usable path at all: admitted, and sent the plain way.
+   */
+  #admit(peer: number, length: number): boolean {
+    this.#mask = 0;
+    const bonded = this.#bonded[peer];
+    if (bonded === undefined || !bonded.usable()) return true;
+    // The datagram: header, padding and tag on top of the plaintext.
+    const mask = bonded.scheduler.pick(this.#clock, length + DATAGRAM_OVERHEAD, this.#flow);
+    if (mask === 0) {
+      this.#io.txSchedulerDrops++;
+      return false;
+    }
+    this.#mask = mask;
+    return true;
+  }
+
+  /** Describes (or copies) the datagram into batch `b` (socket `b`). */
+  #queue(b: number, to: Endpoint, datagram: Uint8Array): void {
     if (b < 0) {
       this.#io.txNoSocketForFamily++;
       return;
@@ -241,6 +377,10 @@ export class TransmitLoop {
     if (count === 0) return;
     this.#counts[b] = 0;
     this.#io.txBatches++;
+    const lengths = this.#batches[b].lengths;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += lengths[i];
+    this.#traffic.sent(b, bytes, count);
     const gso = this.#gso[b];
     const from = gso === undefined ? 0 : this.#sendSegmented(b, gso, count);
     if (from < count) this.#sendPlain(b, count, from);

@@ -65,7 +65,7 @@ export interface CoreSink {
    * A decrypted payload whose first nibble is not 4 or 6 (a bond control frame). It still
    * carries the sender's zero padding up to a multiple of 16: frames must encode their length.
    */
-  control?(peer: Peer, payload: Uint8Array): void;
+  control?(peer: Peer, payload: Uint8Array, from: Endpoint): void;
   /** Rare, for logs and status; may allocate. */
   event?(event: CoreEvent): void;
 }
@@ -114,7 +114,8 @@ export class Core {
       },
       {
         writeToTunnel: (p, packet) => sink.writeToTunnel(peerOf(p), packet),
-        control: sink.control && ((p, payload) => sink.control!(peerOf(p), payload)),
+        control: sink.control &&
+          ((p, payload, from) => sink.control!(peerOf(p), payload, from)),
       },
     );
     const controlConfig: ControlConfig = {
@@ -156,12 +157,15 @@ export class Core {
     this.sender.handleTunnelPacket(now, buf, offset, length);
   }
 
-  /** Sends a bond control frame (first nibble not 4 or 6) to `peer`. Throws on misuse. */
-  sendControl(now: number, peer: Peer, payload: Uint8Array): void {
+  /**
+   * Sends a bond control frame (first nibble not 4 or 6) to `peer` (to `to` when given).
+   * Throws on misuse; false when no keypair is usable (control frames are never staged).
+   */
+  sendControl(now: number, peer: Peer, payload: Uint8Array, to?: Endpoint): boolean {
     if (this.control.peers[peer.index] !== peer) {
       throw new RangeError(`sendControl: unknown peer ${peer.name}`);
     }
-    this.sender.sendControl(now, peer.index, payload);
+    return this.sender.sendControl(now, peer.index, payload, to);
   }
 
   /** Runs every due timer. Call at least every TICK_INTERVAL_MS and when nextDeadline() passes. */

@@ -524,6 +524,28 @@ Deno.test("control frames travel to the peer's control handler, padded to 16", (
   assert.throws(() => a.core.sendControl(net.now, a.peer, Uint8Array.of(0x45)), /nibble 4 or 6/);
 });
 
+Deno.test("control frames go to a chosen endpoint, never stage, and do not roam the peer", () => {
+  const { net, a, b } = pair();
+  const frame = Uint8Array.of(0x11, 1, 0, 0);
+  assert.equal(a.core.sendControl(net.now, a.peer, frame), false, "no keypair yet");
+  assert.equal(a.core.stats.controlDropNoKeypair, 1);
+  assert.equal(net.queue.length, 0, "nothing staged, nothing sent");
+  connect(net, a, b);
+  const before = b.peer.endpoint?.toString();
+  // The frame leaves from another address (another link): it arrives, the endpoint stays.
+  a.endpoint = Endpoint.parse("192.0.2.78:42000");
+  assert.equal(a.core.sendControl(net.now, a.peer, frame), true);
+  net.deliverAll();
+  assert.equal(b.control.length, 1);
+  assert.equal(b.peer.endpoint?.toString(), before);
+  // b answers on the path the frame came from, not its current endpoint for a.
+  const path = Endpoint.parse("192.0.2.78:42000");
+  b.core.sendControl(net.now, b.peer, Uint8Array.of(0x12, 1, 0, 0), path);
+  assert.equal(net.queue[0].to.toString(), "192.0.2.78:42000");
+  net.deliverAll();
+  assert.equal(a.control.length, 1);
+});
+
 Deno.test("configuration errors name the offending key", () => {
   assert.throws(
     () => pair({ aPeer: { allowedIps: ["10.0.0.0/99"] } }),

@@ -36,6 +36,10 @@ export interface SenderStats {
   tunnelDropStagedOverflow: number;
   /** Queued packets discarded because the handshake gave up or keys were wiped. */
   tunnelDropStagedFlushed: number;
+  /** Control frames not sent because no keypair was usable (they are never staged). */
+  controlDropNoKeypair: number;
+  /** Packets the sink refused before sealing (a bonded peer's paths all full). */
+  tunnelDropNotAdmitted: number;
 }
 
 /** The receiver: datagrams opened and checked. */
@@ -87,6 +91,8 @@ export function newSenderStats(): SenderStats {
     tunnelDropNoPeer: 0,
     tunnelDropStagedOverflow: 0,
     tunnelDropStagedFlushed: 0,
+    controlDropNoKeypair: 0,
+    tunnelDropNotAdmitted: 0,
   };
 }
 

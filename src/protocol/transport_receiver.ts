@@ -90,7 +90,23 @@ export interface ReceiverSink {
    * A decrypted payload whose first nibble is not 4 or 6 (a bond control frame). It still
    * carries the sender's zero padding up to a multiple of 16: frames must encode their length.
    */
-  control?(peer: number, payload: Uint8Array): void;
+  control?(peer: number, payload: Uint8Array, from: Endpoint): void;
+  /**
+   * Every authenticated transport packet, right after the replay filter and before anything
+   * else (bonding counts it per path and puts its counter in order). `created` tells the
+   * keypairs apart (counters restart with each). `duplicate`: the replay filter rejected it
+   * (dropped after this call), still news for bonding: in redundant mode the copies on the
+   * slower paths show those paths alive and past that counter. Returns true when `from` is a
+   * known path of the peer: then the packet does not move the peer's endpoint (a bonded peer
+   * sends from several addresses at once; roaming between them would make the endpoint flap).
+   */
+  transport?(
+    peer: number,
+    counter: number,
+    datagramBytes: number,
+    created: number,
+    duplicate: boolean,
+  ): boolean;
 }
 
 export class TransportReceiver implements ReceiverControl {
@@ -222,11 +238,17 @@ export class TransportReceiver implements ReceiverControl {
     }
     if (!kp.replay.accept(counter)) {
       this.stats.dropReplay++;
+      this.#sink.transport?.(kp.peer.index, counter, d.length, kp.created, true);
       return;
     }
     this.stats.transportReceived++;
     const peer = kp.peer;
-    this.#noticeEndpoint(now, peer, from);
+    const version = n === 0 ? -1 : ipVersion(plain, 0, n);
+    const knownPath = this.#sink.transport?.(peer.index, counter, d.length, kp.created, false) ??
+      false;
+    // A control frame names its own path (link hellos, probes on every link): it must not move
+    // the peer's endpoint, or each hello on another link would pull the data path after it.
+    if (version !== 0 && !knownPath) this.#noticeEndpoint(now, peer, from);
     if (!kp.confirmed) {
       kp.confirmed = true;
       this.#events.keypairConfirmed(now, peer.index, kp.localIndex);
@@ -240,11 +262,10 @@ export class TransportReceiver implements ReceiverControl {
       this.stats.keepalivesReceived++;
       return;
     }
-    const version = ipVersion(plain, 0, n);
     if (version === 0) {
       if (this.#sink.control) {
         this.stats.controlReceived++;
-        this.#sink.control(peer.index, plain.subarray(0, n));
+        this.#sink.control(peer.index, plain.subarray(0, n), from);
       } else {
         this.stats.dropNoControlHandler++;
       }

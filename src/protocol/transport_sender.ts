@@ -95,6 +95,13 @@ export interface SenderConfig {
 /** Where sealed datagrams go. `datagram` is borrowed: valid only during the call. */
 export interface SenderSink {
   sendToNetwork(peer: number, to: Endpoint, datagram: Uint8Array): void;
+  /**
+   * Asked before a packet for `peer` of `length` bytes (plaintext) is sealed: false drops it
+   * (counted) before it takes a counter. A bonded sender's scheduler refuses packets when
+   * every path is full; refused after sealing, each would leave a gap the receiver's reorder
+   * buffer waits for. Not asked for control frames sent to a chosen path.
+   */
+  admit?(peer: number, length: number): boolean;
 }
 
 export class TransportSender implements SenderControl {
@@ -151,8 +158,13 @@ export class TransportSender implements SenderControl {
     this.#sendPacket(now, peer, buf, offset, length);
   }
 
-  /** Sends a bond control frame (first nibble not 4 or 6) to peer `index`. Throws on misuse. */
-  sendControl(now: number, index: number, payload: Uint8Array): void {
+  /**
+   * Sends a bond control frame (first nibble not 4 or 6) to peer `index`, to `to` when given
+   * (a chosen path) else to the peer's endpoint. Throws on misuse. Control frames are never
+   * staged: a probe or hello that waits for a handshake is stale when it leaves, and a staged
+   * one would leave by the default path. Returns false (counted) when no keypair is usable.
+   */
+  sendControl(now: number, index: number, payload: Uint8Array, to?: Endpoint): boolean {
     const peer = this.#peer(index, "sendControl");
     if (payload.length < 1 || payload.length > MAX_CONTENT_SIZE) {
       throw new RangeError(
@@ -164,8 +176,15 @@ export class TransportSender implements SenderControl {
         `sendControl: a control frame must not start with nibble 4 or 6, got ${payload[0] >> 4}`,
       );
     }
+    const kp = this.#usable(now, peer);
+    if (kp === undefined) {
+      this.stats.controlDropNoKeypair++;
+      return false;
+    }
     this.#tx.set(payload, SEND_HEADROOM);
-    this.#sendPacket(now, peer, this.#tx, SEND_HEADROOM, payload.length);
+    this.#seal(now, peer, kp, this.#tx, SEND_HEADROOM, payload.length, to);
+    this.#keepKeyFresh(now, peer, kp);
+    return true;
   }
 
   // ---------------------------------------------------------------- SenderControl
@@ -262,7 +281,12 @@ export class TransportSender implements SenderControl {
     buf: Uint8Array,
     offset: number,
     length: number,
+    to?: Endpoint,
   ): void {
+    if (to === undefined && this.#sink.admit && !this.#sink.admit(peer.index, length)) {
+      this.stats.tunnelDropNotAdmitted++;
+      return;
+    }
     const counter = kp.counter++;
     // Pad to a multiple of 16 (hides exact sizes); never past the MTU, nor the largest message.
     const padded = Math.max(
@@ -281,7 +305,7 @@ export class TransportSender implements SenderControl {
     if (length > 0) this.stats.transportSent++;
     else this.stats.keepalivesSent++;
     peer.activity.transportSent(now, datagram.length, length > 0);
-    this.#sink.sendToNetwork(peer.index, peer.endpoint!, datagram);
+    this.#sink.sendToNetwork(peer.index, to ?? peer.endpoint!, datagram);
   }
 
   /** The initiator rekeys when its keys are old or worn (REKEY_AFTER_TIME/MESSAGES). */

@@ -104,7 +104,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     const timers = testTimerOverrides(log);
     const dataPath = await DataPath.start({
       tunFd: tun.fd,
-      sockets: sockets.map((s) => ({ fd: s.fd, family: s.family })),
+      sockets: sockets.map((s) => ({ fd: s.fd, family: s.family, link: s.link })),
       mtu: config.interface.effectiveMtu,
       privateKey: config.privateKey,
       peers,
@@ -112,6 +112,15 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       epochOffsetMs: Date.now() - performance.now(),
       timers,
       logLevel: opts.debug ? "debug" : config.log.level,
+      schedulerMode: config.scheduler.mode,
+      links: config.role === "router"
+        ? config.links.map((l) => ({
+          name: l.name,
+          weight: l.weight,
+          upMbps: l.upMbps,
+          downMbps: l.downMbps,
+        }))
+        : [],
     }, (message) => {
       fatal = message;
       log.error(`data path stopped: ${message}`);

@@ -1,0 +1,220 @@
+/**
+ * `deno task bench bonding [SECONDS] [--profiles A,B,C]`: bond over the three-WAN lab with the
+ * userspace WAN emulators, per profile (lab/wan/profiles.ts), a fresh lab and pair each:
+ *   - one TCP flow LAN → srv (upload) and srv → LAN (download, iperf3 -R);
+ *   - 8 parallel TCP flows upload;
+ *   - UDP upload offered at 90% of the links' sum: loss;
+ *   - failover: pings every 10 ms LAN → srv while a TCP transfer runs; the fastest link is
+ *     blackholed: the longest gap between replies, and whether the transfer still completes
+ *     byte-exact; then the link restored: time until it is back in service;
+ *   - redundant mode (a new pair) with 5% random loss on every link: UDP loss;
+ *   - idle latency: median RTT router → VPS through the tunnel against the fastest link's.
+ * Each throughput is printed beside the best single link's rate and the links' sum (the
+ * emulated rates, IP bytes). Figures are printed, never asserted.
+ */
+import { Lab } from "../tests/netns/harness/netns.ts";
+import { waitFor } from "../tests/netns/harness/wait_for.ts";
+import { buildWanTopology, type WanLab, type WanTopology } from "./topology_wan.ts";
+import { BOND_TUNNEL, type BondPair, startBondPair, wanLinks } from "./bond_pair.ts";
+import { bondCli } from "./bond_cli.ts";
+import { iperfTcp, iperfUdp } from "./iperf.ts";
+import { tcpTransfer } from "./transfer.ts";
+import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
+
+export interface BondingBenchOptions {
+  /** Seconds of each iperf3 run. @default 5 */
+  seconds?: number;
+  /** Profile names. @default ["A", "B", "C"] */
+  profiles?: string[];
+}
+
+/** Pings at `intervalMs` for `count` replies' worth; returns each reply's arrival (ms). */
+async function pingTimes(
+  lab: Lab,
+  host: string,
+  address: string,
+  count: number,
+  intervalMs: number,
+  device?: string,
+): Promise<{ times: number[]; rtts: number[] }> {
+  const argv = ["ping", "-4", "-D", "-n", "-c", String(count), "-i", String(intervalMs / 1000)];
+  if (device) argv.push("-I", device);
+  const r = await lab.exec(host, [...argv, "-W", "1", address], {
+    timeoutMs: count * intervalMs + 15_000,
+  });
+  const times: number[] = [];
+  const rtts: number[] = [];
+  for (const m of r.stdout.matchAll(/^\[(\d+\.\d+)\].*time=([\d.]+) ms/gm)) {
+    times.push(Number(m[1]) * 1000);
+    rtts.push(Number(m[2]));
+  }
+  return { times, rtts };
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function rates(profile: WanProfile, direction: "up" | "down"): number[] {
+  return profile.links.map((l) => l[direction]?.rateMbps ?? 0);
+}
+
+async function routerStatus(lab: Lab, host: string, pair: BondPair) {
+  const r = await bondCli(lab, host, ["status", "--json", "-config", pair.router.configPath]);
+  return JSON.parse(r.stdout) as { links: { name: string; state: string }[] };
+}
+
+async function startPair(
+  lab: Lab,
+  topo: WanTopology,
+  scheduler?: "redundant",
+): Promise<BondPair> {
+  const pair = await startBondPair(lab, topo, { links: wanLinks(topo.wans), scheduler });
+  await waitFor(async () => {
+    const r = await lab.exec(topo.hosts.lan, ["ping", "-c", "1", "-W", "1", topo.srv.eth0.v4]);
+    return r.code === 0;
+  }, { timeoutMs: 15_000, intervalMs: 200, what: "tunnel up" });
+  await waitFor(async () => {
+    const s = await routerStatus(lab, topo.hosts.router, pair);
+    return s.links.every((l) => l.state === "up");
+  }, { timeoutMs: 10_000, intervalMs: 200, what: "every link up" });
+  return pair;
+}
+
+async function measureFailover(
+  lab: Lab,
+  wanLab: WanLab,
+  pair: BondPair,
+): Promise<{ gapMs: number; intact: boolean; readmitMs: number }> {
+  const topo = wanLab.topology;
+  const h = topo.hosts;
+  const fastest = topo.wans[0].name;
+  // Paced so it lasts through the cut and the restore (about 9 s).
+  const transfer = tcpTransfer(lab, {
+    from: h.lan,
+    to: h.srv,
+    address: topo.srv.eth0.v4,
+    bytes: 16 << 20,
+    mbps: 15,
+    timeoutMs: 60_000,
+  }).then(
+    (r) => r.received.bytes === r.sent.bytes && r.received.sha256 === r.sent.sha256,
+    (err) => {
+      console.error(`  failover transfer: ${(err as Error).message}`);
+      return false;
+    },
+  );
+  const pings = pingTimes(lab, h.lan, topo.srv.eth0.v4, 400, 10);
+  await new Promise((r) => setTimeout(r, 1500));
+  await wanLab.wan(fastest).command(["down"]);
+  const { times } = await pings;
+  let gapMs = 0;
+  for (let i = 1; i < times.length; i++) gapMs = Math.max(gapMs, times[i] - times[i - 1]);
+  const restoredAt = performance.now();
+  await wanLab.wan(fastest).command(["up"]);
+  let readmitMs = NaN;
+  await waitFor(async () => {
+    const s = await routerStatus(lab, h.router, pair);
+    if (s.links[0].state !== "up") return false;
+    readmitMs = performance.now() - restoredAt;
+    return true;
+  }, { timeoutMs: 20_000, intervalMs: 50, what: "link back in service" }).catch(() => {});
+  return { gapMs, intact: await transfer, readmitMs };
+}
+
+/** Runs one measurement and prints its line; a failure is printed and the bench goes on. */
+async function step(label: string, measure: () => Promise<string>): Promise<void> {
+  try {
+    console.log(`  ${label.padEnd(34)} ${await measure()}`);
+  } catch (err) {
+    console.log(`  ${label.padEnd(34)} failed: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(0)}%` : "-";
+}
+
+async function benchProfile(profile: WanProfile, seconds: number): Promise<void> {
+  await using lab = await Lab.create("bbench");
+  const wanLab = await buildWanTopology(lab, { links: profile.links, nat: true });
+  const topo = wanLab.topology;
+  const h = topo.hosts;
+  const srv = topo.srv.eth0.v4;
+  const run = { server: h.srv, client: h.lan, address: srv, seconds };
+  const sum = { up: profileSumMbps(profile, "up"), down: profileSumMbps(profile, "down") };
+  const best = { up: Math.max(...rates(profile, "up")), down: Math.max(...rates(profile, "down")) };
+  console.log(`\nProfile ${profile.name}: ${profile.description}`);
+  const versus = (mbps: number, dir: "up" | "down") =>
+    `${mbps.toFixed(1).padStart(6)} Mbit/s  (best link ${best[dir]}, sum ${sum[dir]}: ` +
+    `${pct(mbps, best[dir])} of best, ${pct(mbps, sum[dir])} of sum)`;
+
+  let pair = await startPair(lab, topo);
+  await step(
+    "1 TCP flow up (LAN → srv)",
+    async () => versus((await iperfTcp(lab, run)).gbps * 1000, "up"),
+  );
+  await step(
+    "1 TCP flow down (srv → LAN)",
+    async () => versus((await iperfTcp(lab, { ...run, reverse: true })).gbps * 1000, "down"),
+  );
+  await step(
+    "8 TCP flows up",
+    async () => versus((await iperfTcp(lab, { ...run, parallel: 8 })).gbps * 1000, "up"),
+  );
+  await step("UDP up at 90% of the sum", async () => {
+    const udp = await iperfUdp(lab, { ...run, rateMbps: 0.9 * sum.up });
+    return `${(0.9 * sum.up).toFixed(1)} Mbit/s offered, ${(udp.gbps * 1000).toFixed(1)} ` +
+      `arrived, ${udp.lossPercent.toFixed(2)}% loss`;
+  });
+  await step("idle RTT router → VPS", async () => {
+    await new Promise((r) => setTimeout(r, 1000));
+    const tunnel = median((await pingTimes(lab, h.router, BOND_TUNNEL.vps.v4, 30, 100)).rtts);
+    const underlay = median(
+      (await pingTimes(lab, h.router, topo.vps.eth0.v4, 30, 100, topo.wans[0].name)).rtts,
+    );
+    return `tunnel ${tunnel.toFixed(2)} ms, fastest link ${underlay.toFixed(2)} ms, added ` +
+      `${(tunnel - underlay).toFixed(2)} ms`;
+  });
+  await step("failover (fastest link cut)", async () => {
+    const f = await measureFailover(lab, wanLab, pair).catch((err) => {
+      // Say what the emulator said, if it is the one that failed.
+      const emulator = wanLab.emulators[0].process;
+      if (emulator.exited) {
+        console.error(`  ${topo.wans[0].name} emulator: ${emulator.stderr().slice(-600)}`);
+      }
+      throw err;
+    });
+    return `longest gap between 10 ms pings ${f.gapMs.toFixed(0)} ms; TCP transfer ` +
+      `${f.intact ? "completed byte-exact" : "FAILED"}; link back in service ` +
+      `${Number.isNaN(f.readmitMs) ? "not within 20 s" : `${f.readmitMs.toFixed(0)} ms`} ` +
+      "after restore";
+  });
+  await pair.stop();
+
+  // Redundant mode on lossy links: a new pair, 5% random loss on every link both ways.
+  await step("redundant mode, 5% loss per link", async () => {
+    pair = await startPair(lab, topo, "redundant");
+    try {
+      for (const w of wanLab.emulators) {
+        await w.set({ up: { lossPercent: 5 }, down: { lossPercent: 5 } });
+      }
+      const rate = Math.min(5, Math.min(...rates(profile, "up")) / 2);
+      const udp = await iperfUdp(lab, { ...run, rateMbps: rate });
+      return `UDP at ${rate} Mbit/s: ${udp.lossPercent.toFixed(2)}% loss (one link alone: 5%)`;
+    } finally {
+      await pair.stop();
+    }
+  });
+}
+
+export async function runBondingBench(opts: BondingBenchOptions = {}): Promise<void> {
+  const seconds = opts.seconds ?? 5;
+  for (const name of opts.profiles ?? ["A", "B", "C"]) {
+    const profile = profileNamed(name);
+    console.log(`bench bonding: profile ${profile.name} ...`);
+    await benchProfile(profile, seconds);
+  }
+}

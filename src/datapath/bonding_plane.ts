@@ -1,0 +1,370 @@
+/**
+ * The bonding layer's main-thread half: it speaks the control frames (src/bonding/) over the
+ * data path. The RX Worker hands it every authenticated control frame with the socket and the
+ * source it came from; it answers on that same path through the TX Worker.
+ *
+ * Router: link hellos (router_links.ts), acks record each link's public endpoint; the first
+ * ack makes the peer bonded: every link becomes a path.
+ * VPS: hellos build the per-peer path table (learned_paths.ts), each answered with an ack on
+ * the path it came from; the first makes the peer bonded, each one adds or moves a path.
+ * Both: a bonded peer's paths are monitored (peer_path_monitor.ts: probes, echoes, receive
+ * reports, health into the TX Worker's path table, reorder settings into the RX Worker's);
+ * probes are echoed at once on their path. A peer that never bonds stays plain WireGuard.
+ * Garbage is counted and dropped; nothing here throws on what a peer sends.
+ */
+import { decodeControlFrame, encodeControlFrame } from "../bonding/control_frames.ts";
+import { type ControlFrame, MAX_CONTROL_FRAME } from "../bonding/control_frame_types.ts";
+import { log } from "../log.ts";
+import type { Endpoint } from "../protocol/endpoint.ts";
+import type { ControlPlane } from "./control_plane.ts";
+import { LearnedPaths } from "./learned_paths.ts";
+import type { DataPathOptions, LinkStatus, PathStatus } from "./messages.ts";
+import { PATHS_PER_PEER } from "./bonded_sender.ts";
+import { PeerPathMonitor } from "./peer_path_monitor.ts";
+import { PATH_DOWN, pathStateName } from "../bonding/path_health.ts";
+import type { SchedulerMode } from "../bonding/scheduler.ts";
+import { HELLO_INTERVAL_MS, type HelloLink, RouterLinks } from "./router_links.ts";
+import type { SocketTraffic } from "./socket_traffic.ts";
+
+/** A path or link without a hello (VPS) or ack (router) for this long is "silent". */
+export const LINK_SILENT_MS = 3 * HELLO_INTERVAL_MS + 1000;
+/** How often probes, hellos and reports are considered (probes go every 50 ms when idle). */
+export const BONDING_TICK_MS = 10;
+
+/** The router's only peer: its links are towards it. */
+const ROUTER_PEER = 0;
+
+export function newBondingCounters() {
+  return {
+    controlFramesBad: 0,
+    controlFramesUnhandled: 0,
+    linkHellosReceived: 0,
+    linkHelloAcksSent: 0,
+    linkHelloAcksReceived: 0,
+    linkHelloAcksStale: 0,
+    pathsLearned: 0,
+    pathRebinds: 0,
+    probeEchoesSent: 0,
+    probeEchoesRejected: 0,
+    receiveReportsReceived: 0,
+    /** Hellos naming a link id beyond the paths a peer may have. */
+    linkIdsUnsupported: 0,
+    bondedPeers: 0,
+  };
+}
+
+export class BondingPlane {
+  readonly counters = newBondingCounters();
+  readonly #plane: ControlPlane;
+  readonly #traffic: SocketTraffic;
+  readonly #router: RouterLinks | undefined;
+  readonly #learned: LearnedPaths | undefined;
+  readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
+  readonly #opts: DataPathOptions;
+  readonly #mode: SchedulerMode;
+  readonly #monitors = new Map<number, PeerPathMonitor>();
+  /** Router: each link's state as last shown and since when. */
+  readonly #linkState: { state: string; since: number | undefined }[];
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(opts: DataPathOptions, plane: ControlPlane, traffic: SocketTraffic, epoch: number) {
+    this.#plane = plane;
+    this.#traffic = traffic;
+    this.#opts = opts;
+    this.#mode = opts.schedulerMode ?? "aggregate";
+    const links = opts.links ?? [];
+    const helloLinks: HelloLink[] = links.map((l, index) => {
+      const socket: HelloLink["socket"] = {};
+      opts.sockets.forEach((s, i) => {
+        if (s.link === index && socket[s.family] === undefined) socket[s.family] = i;
+      });
+      return { name: l.name, socket, downKbps: Math.round((l.downMbps ?? 0) * 1000) };
+    });
+    this.#linkState = links.map(() => ({ state: "configured", since: undefined }));
+    // One link: nothing to spread over, so no hellos and no bonding; plain WireGuard on it.
+    if (links.length > 1) {
+      this.#router = new RouterLinks(helloLinks, epoch, (peer, socket, to, hello) => {
+        this.#send(peer, -1, socket, to, hello);
+        return true;
+      });
+    } else if (links.length === 0) {
+      this.#learned = new LearnedPaths();
+    }
+    plane.onControl = (peer, socket, from, payload) =>
+      this.#receive(plane.now(), peer, socket, from, payload);
+    if (this.#router !== undefined) {
+      plane.handshakeSocket = (peer, family) => this.#liveSocket(peer, family);
+    }
+  }
+
+  start(): void {
+    this.#tick();
+    this.#timer = setInterval(() => this.#tick(), BONDING_TICK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#plane.onControl = undefined;
+  }
+
+  /** Router: every configured link with its state and traffic. VPS: empty. */
+  links(now: number): LinkStatus[] {
+    if (this.#router === undefined) return [];
+    this.#refreshLinkStates(now);
+    const acks = this.#router.linkStates(ROUTER_PEER);
+    return this.#router.links.map((l, i) => {
+      const sockets = [l.socket[4], l.socket[6]].filter((s): s is number => s !== undefined);
+      const traffic = sockets.map((s) => this.#traffic.read(s));
+      const sum = (f: (t: (typeof traffic)[number]) => number) =>
+        traffic.reduce((a, t) => a + f(t), 0);
+      const { state, since } = this.#linkState[i];
+      const path = this.#monitors.get(ROUTER_PEER)?.paths[i];
+      const h = path?.health;
+      return {
+        name: l.name,
+        state: path ? pathStateName(h!.state) : state,
+        stateAgeMs: path ? now - path.since : since === undefined ? undefined : now - since,
+        observed: acks[i].observed,
+        rttMs: h && h.rtt.samples > 0 ? h.rtt.srtt : undefined,
+        jitterMs: h && h.rtt.samples > 0 ? h.rtt.rttvar : undefined,
+        loss: h ? h.loss.rate(now) : undefined,
+        rateUpMbps: h ? (h.rate.rate * 8) / 1e6 : undefined,
+        txBytes: sum((t) => t.sentBytes),
+        rxBytes: sum((t) => t.receivedBytes),
+        txDatagrams: sum((t) => t.sentDatagrams),
+        rxDatagrams: sum((t) => t.receivedDatagrams),
+      };
+    });
+  }
+
+  /** VPS: the paths learned for `peer`. Router: empty. */
+  paths(now: number, peer: number): PathStatus[] {
+    if (this.#learned === undefined) return [];
+    const monitor = this.#monitors.get(peer);
+    return this.#learned.paths(peer).map((p) => {
+      const h = monitor?.paths[p.linkId]?.health;
+      return {
+        link: p.name,
+        linkId: p.linkId,
+        endpoint: p.endpoint.toString(),
+        state: h ? pathStateName(h.state) : now - p.lastHelloAt > LINK_SILENT_MS ? "silent" : "up",
+        lastHelloAgeMs: now - p.lastHelloAt,
+        rebinds: p.rebinds,
+        rttMs: h && h.rtt.samples > 0 ? h.rtt.srtt : undefined,
+      };
+    });
+  }
+
+  #tick(): void {
+    const now = this.#plane.now();
+    for (const monitor of this.#monitors.values()) {
+      for (const change of monitor.tick(now)) {
+        log("info", "bonding", `path ${change.name}: ${change.state}`, {
+          peer: this.#plane.control.peers[monitor.peer]?.name ?? monitor.peer,
+        });
+      }
+    }
+    if (this.#router === undefined) return;
+    this.#router.tick(
+      now,
+      this.#plane.control.peers.map((p) => ({
+        index: p.index,
+        endpoint: p.endpoint,
+        handshakeAt: p.lastHandshakeMs,
+      })),
+    );
+    this.#refreshLinkStates(now);
+  }
+
+  #refreshLinkStates(now: number): void {
+    const router = this.#router!;
+    const acks = router.linkStates(ROUTER_PEER);
+    const bonding = router.bonding(ROUTER_PEER);
+    const stock = router.stock(ROUTER_PEER);
+    acks.forEach((a, i) => {
+      let state: string;
+      if (bonding) {
+        if (a.lastAckAt !== undefined && now - a.lastAckAt <= LINK_SILENT_MS) state = "up";
+        else state = a.acks > 0 ? "silent" : "waiting";
+      } else if (stock) state = i === 0 ? "single" : "unused";
+      else state = a.hellosSent > 0 ? "waiting" : "configured";
+      const shown = this.#linkState[i];
+      if (shown.state !== state) {
+        if (shown.since !== undefined || state !== "configured") {
+          log("info", "bonding", `link ${router.links[i].name}: ${state}`);
+        }
+        shown.state = state;
+        shown.since = now;
+      }
+    });
+  }
+
+  #receive(now: number, peer: number, socket: number, from: Endpoint, payload: Uint8Array): void {
+    const decoded = decodeControlFrame(payload);
+    if (decoded.frame === null) {
+      this.counters.controlFramesBad++;
+      return;
+    }
+    const frame = decoded.frame;
+    switch (frame.type) {
+      case "link-hello":
+        return this.#onHello(now, peer, socket, from, frame);
+      case "link-hello-ack":
+        if (this.#router?.onAck(now, peer, frame)) {
+          this.counters.linkHelloAcksReceived++;
+          if (!this.#monitors.has(peer)) this.#bondRouterPeer(now, peer);
+        } else {
+          this.counters.linkHelloAcksStale++;
+        }
+        return;
+      case "probe":
+        this.#send(peer, frame.pathId, socket, from, {
+          type: "probe-echo",
+          pathId: frame.pathId,
+          seq: frame.seq,
+          sentAt: frame.sentAt,
+          holdMs: 0,
+        });
+        this.counters.probeEchoesSent++;
+        this.#monitors.get(peer)?.onProbe(now, frame);
+        return;
+      case "probe-echo":
+        if (!this.#monitors.get(peer)?.onEcho(now, frame)) this.counters.probeEchoesRejected++;
+        return;
+      case "receive-report":
+        this.counters.receiveReportsReceived++;
+        this.#monitors.get(peer)?.onReport(now, frame);
+        return;
+      default:
+        this.counters.controlFramesUnhandled++;
+    }
+  }
+
+  #onHello(
+    now: number,
+    peer: number,
+    socket: number,
+    from: Endpoint,
+    hello: Extract<ControlFrame, { type: "link-hello" }>,
+  ): void {
+    this.counters.linkHellosReceived++;
+    if (this.#learned === undefined) {
+      // Two routers facing each other: neither learns paths.
+      this.counters.controlFramesUnhandled++;
+      return;
+    }
+    if (hello.linkId >= PATHS_PER_PEER) {
+      this.counters.linkIdsUnsupported++;
+      return;
+    }
+    const outcome = this.#learned.onHello(now, peer, socket, from, hello);
+    if (outcome === "new" || outcome === "new-epoch") {
+      this.counters.pathsLearned++;
+      log("info", "bonding", `path ${hello.name} learned`, { endpoint: from.toString() });
+    } else if (outcome === "rebound") {
+      this.counters.pathRebinds++;
+      log("info", "bonding", `path ${hello.name} moved`, { endpoint: from.toString() });
+    }
+    if (outcome !== "refreshed") this.#learnedPath(now, peer, outcome === "new-epoch", hello);
+    this.#send(peer, hello.linkId, socket, from, {
+      type: "link-hello-ack",
+      epoch: hello.epoch,
+      linkId: hello.linkId,
+      observed: from,
+    });
+    this.counters.linkHelloAcksSent++;
+  }
+
+  /**
+   * Router: the socket of the bonded peer's first live path of `family` (configured order),
+   * undefined when the peer does not bond or no path is live (then the first link's socket).
+   */
+  #liveSocket(peer: number, family: 4 | 6): number | undefined {
+    const monitor = this.#monitors.get(peer);
+    if (monitor === undefined) return undefined;
+    for (const path of monitor.paths) {
+      if (path === undefined || path.health.state === PATH_DOWN) continue;
+      if (this.#opts.sockets[path.socket]?.family === family) return path.socket;
+    }
+    return undefined;
+  }
+
+  /** A monitor for `peer`, made (and the Workers told the peer bonds) on first use. */
+  #monitor(peer: number): PeerPathMonitor {
+    let monitor = this.#monitors.get(peer);
+    if (monitor === undefined) {
+      monitor = new PeerPathMonitor(peer, (path, socket, to, frame) => {
+        // Router paths lead to the peer's current endpoint.
+        const endpoint = to ?? this.#plane.control.peers[peer]?.endpoint;
+        if (socket >= 0 && endpoint === undefined) return;
+        this.#send(peer, path, socket, endpoint ?? null, frame);
+      });
+      this.#monitors.set(peer, monitor);
+      this.#plane.bondPeer(peer, this.#mode, monitor.txMemory, monitor.rxMemory);
+      this.counters.bondedPeers++;
+      log("info", "bonding", "peer bonds: scheduling over its paths", {
+        peer: this.#plane.control.peers[peer]?.name ?? peer,
+        mode: this.#mode,
+      });
+    }
+    return monitor;
+  }
+
+  /** Router: the peer answered a hello; each link with a socket for its family is a path. */
+  #bondRouterPeer(now: number, peer: number): void {
+    const family = this.#plane.control.peers[peer]?.endpoint?.family;
+    if (family === undefined || this.#router === undefined) return;
+    const monitor = this.#monitor(peer);
+    const links = this.#opts.links ?? [];
+    this.#router.links.forEach((l, id) => {
+      const socket = l.socket[family];
+      if (socket === undefined || id >= PATHS_PER_PEER) return;
+      const up = links[id]?.upMbps;
+      monitor.setPath(
+        now,
+        id,
+        l.name,
+        socket,
+        null,
+        links[id]?.weight ?? 1,
+        up ? (up * 1e6) / 8 : undefined,
+      );
+      this.#plane.setPath(peer, id, socket, null);
+    });
+  }
+
+  /** VPS: a hello added or moved a path (a new epoch first voids the old ones). */
+  #learnedPath(
+    now: number,
+    peer: number,
+    newEpoch: boolean,
+    hello: Extract<ControlFrame, { type: "link-hello" }>,
+  ): void {
+    const monitor = this.#monitor(peer);
+    if (newEpoch) {
+      monitor.paths.forEach((path, id) => {
+        if (path === undefined) return;
+        monitor.removePath(id);
+        this.#plane.setPath(peer, id, -1, null);
+      });
+    }
+    const learned = this.#learned!.paths(peer).find((p) => p.linkId === hello.linkId);
+    if (learned === undefined) return;
+    // The router's down_mbps for this link is what we may send over it.
+    const seed = hello.downKbps > 0 ? (hello.downKbps * 1000) / 8 : undefined;
+    monitor.setPath(now, hello.linkId, hello.name, learned.socket, learned.endpoint, 1, seed);
+    this.#plane.setPath(peer, hello.linkId, learned.socket, learned.endpoint);
+  }
+
+  #send(
+    peer: number,
+    path: number,
+    socket: number,
+    to: Endpoint | null,
+    frame: ControlFrame,
+  ): void {
+    const length = encodeControlFrame(frame, this.#scratch, 0);
+    this.#plane.sendControl(peer, path, socket, to, this.#scratch.subarray(0, length));
+  }
+}

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import type { LinkHello } from "../bonding/control_frame_types.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import { LearnedPaths } from "./learned_paths.ts";
+
+const hello = (linkId: number, epoch = 7): LinkHello => ({
+  type: "link-hello",
+  epoch,
+  linkId,
+  name: `wan${linkId + 1}`,
+  downKbps: 0,
+});
+
+Deno.test("learned paths: hellos create paths, follow NAT rebinding, a new epoch starts over", () => {
+  const paths = new LearnedPaths();
+  const a = Endpoint.parse("203.0.113.1:40000");
+  const b = Endpoint.parse("203.0.113.2:40001");
+  assert.equal(paths.onHello(0, 0, 0, a, hello(0)), "new");
+  assert.equal(paths.onHello(1, 0, 0, b, hello(1)), "new");
+  assert.equal(paths.onHello(2, 0, 0, a, hello(0)), "refreshed");
+  assert.deepEqual(paths.paths(0).map((p) => [p.name, p.endpoint.toString()]), [
+    ["wan1", "203.0.113.1:40000"],
+    ["wan2", "203.0.113.2:40001"],
+  ]);
+  // The NAT in front of wan1 picked a new port.
+  const rebound = Endpoint.parse("203.0.113.1:40999");
+  assert.equal(paths.onHello(3, 0, 0, rebound, hello(0)), "rebound");
+  assert.equal(paths.paths(0)[0].endpoint.toString(), "203.0.113.1:40999");
+  assert.equal(paths.paths(0)[0].rebinds, 1);
+  assert.equal(paths.paths(0)[0].lastHelloAt, 3);
+  rebound.copyFrom(a);
+  assert.equal(paths.paths(0)[0].endpoint.toString(), "203.0.113.1:40999", "kept a copy");
+  // The router restarted: its old link ids mean nothing.
+  assert.equal(paths.onHello(4, 0, 0, b, hello(0, 8)), "new-epoch");
+  assert.deepEqual(paths.paths(0).map((p) => p.endpoint.toString()), ["203.0.113.2:40001"]);
+  assert.deepEqual(paths.paths(1), [], "per peer");
+  paths.forget(0);
+  assert.deepEqual(paths.paths(0), []);
+});

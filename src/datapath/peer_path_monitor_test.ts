@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import type { ControlFrame, Probe } from "../bonding/control_frame_types.ts";
+import { PATH_DOWN, PATH_UP } from "../bonding/path_health.ts";
+import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
+import { PathTable } from "../bonding/path_table.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import { PATHS_PER_PEER } from "./bonded_sender.ts";
+import { PeerPathMonitor, REPORT_INTERVAL_MS } from "./peer_path_monitor.ts";
+
+interface Sent {
+  path: number;
+  socket: number;
+  to: string | null;
+  frame: ControlFrame;
+}
+
+function setup() {
+  const sent: Sent[] = [];
+  const monitor = new PeerPathMonitor(
+    0,
+    (path, socket, to, frame) => sent.push({ path, socket, to: to?.toString() ?? null, frame }),
+  );
+  return { sent, monitor };
+}
+
+Deno.test("path monitor: probes on each path, admitted by echoes, published for the TX Worker", () => {
+  const { sent, monitor } = setup();
+  monitor.setPath(0, 0, "wan1", 3, null, 1, 5e6);
+  monitor.setPath(0, 2, "wan3", 4, Endpoint.parse("203.0.113.3:40000"), 2);
+  // The TX Worker's view of the same table, through shared memory.
+  const tx = new PathTable(PATHS_PER_PEER, monitor.txMemory.table);
+  assert.equal(tx.state[0], PATH_DOWN);
+  assert.equal(tx.weight[2], 2);
+  for (let t = 0; t <= 100; t += 10) {
+    monitor.tick(t);
+    // Echo every probe by the next tick (an RTT of 10 ms).
+    for (const s of sent.splice(0)) {
+      if (s.frame.type !== "probe") continue;
+      const p = s.frame as Probe;
+      assert.ok(
+        (p.pathId === 0 && s.socket === 3 && s.to === null) ||
+          (p.pathId === 2 && s.socket === 4 && s.to === "203.0.113.3:40000"),
+        `probe on its own path: ${JSON.stringify(s)}`,
+      );
+      monitor.onEcho(t + 10, {
+        type: "probe-echo",
+        pathId: p.pathId,
+        seq: p.seq,
+        sentAt: p.sentAt,
+        holdMs: 0,
+      });
+    }
+  }
+  monitor.tick(200);
+  assert.equal(tx.state[0], PATH_UP, "three echoes admit the path");
+  assert.equal(tx.state[2], PATH_UP);
+  assert.equal(tx.rate[0], 5e6, "seeded capacity");
+  assert.ok(tx.owd[0] > 0, "one-way delay from the RTT");
+  assert.equal(tx.state[1], PATH_DOWN, "no such path");
+  // A path that stays silent goes down.
+  monitor.tick(1000);
+  assert.equal(tx.state[0], PATH_DOWN);
+});
+
+Deno.test("path monitor: receive reports while data arrives, at most every report interval", () => {
+  const { sent, monitor } = setup();
+  monitor.setPath(0, 0, "wan1", 0, null, 1);
+  const rx = new PathReceiveCounts(PATHS_PER_PEER, monitor.rxMemory.counts);
+  const reports = () => sent.filter((s) => s.frame.type === "receive-report");
+  monitor.tick(0);
+  assert.equal(reports().length, 0, "nothing arrived: nothing to report");
+  rx.count(5, 0, 17, 1000);
+  monitor.tick(10);
+  assert.equal(reports().length, 0, "within the interval of the last look");
+  monitor.tick(REPORT_INTERVAL_MS);
+  const [r] = reports();
+  assert.equal(r.path, -1, "scheduled like data");
+  assert.deepEqual(
+    r.frame.type === "receive-report" && r.frame.entries.map((e) => [e.pathId, e.highestCounter]),
+    [[0, 17]],
+  );
+  monitor.tick(2 * REPORT_INTERVAL_MS);
+  assert.equal(reports().length, 1, "nothing new arrived");
+});
+
+Deno.test("path monitor: the peer's probes set the reorder timeout from the delay spread", () => {
+  const { monitor } = setup();
+  monitor.setPath(0, 0, "wan1", 0, null, 1);
+  monitor.setPath(0, 1, "wan2", 1, null, 1);
+  // Same send time, one path 40 ms slower.
+  for (let i = 0; i < 10; i++) {
+    monitor.onProbe(100 + i * 50, { type: "probe", pathId: 0, seq: i, sentAt: i * 50 });
+    monitor.onProbe(140 + i * 50, { type: "probe", pathId: 1, seq: i, sentAt: i * 50 });
+  }
+  monitor.tick(600);
+  const settings = new Float64Array(monitor.rxMemory.settings);
+  assert.ok(Math.abs(settings[0] - 40) < 1, `timeout ${settings[0]}`);
+});
