@@ -100,6 +100,9 @@ try {
   });
   printTopology(topo, profile);
   pair = await startBondPair(lab, topo, { links: wanLinks(topo.wans) });
+  // Links are admitted after a few good probes (50 ms apart): let that happen before the
+  // first status, so it shows the links as they run rather than as they start.
+  await new Promise((r) => setTimeout(r, 2000));
   for (const node of [pair.vps, pair.router]) {
     console.log(`\n== bond status on ${node.host} (bond status -config ${node.configPath}) ==`);
     const status = await bondCli(lab, node.host, ["status", "-config", node.configPath]);
