@@ -73,7 +73,7 @@ export interface PeerConfig {
   persistentKeepalive: number;
   /**
    * VPS only: static inbound forwards to this peer's LAN (same shape as the router's
-   * `forwards:`), until router-pushed forwards arrive with the control channel.
+   * `forwards:`); the router's pushed forwards are added to them.
    * @default []
    */
   forwards: ForwardConfig[];

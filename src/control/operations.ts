@@ -21,14 +21,18 @@ import { statusMetrics } from "./status_metrics.ts";
 import { buildStatusDocument } from "./status_snapshot.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
 import { SPEEDTEST_PORT } from "./speedtest_protocol.ts";
-import { applyVpsEdge } from "../roles/vps_egress.ts";
+import type { VpsEdge } from "../roles/vps_egress.ts";
+import type { ForwardEntry } from "../bonding/control_frame_types.ts";
+import { forwardToEntry } from "../edge/forward_entries.ts";
 
 export interface OperationsOptions {
   config: BondConfig;
   configPath: string;
   /** `--debug` keeps the log level at debug whatever the file says. */
   debug: boolean;
-  dataPath: { status(): Promise<TunnelStatus> };
+  dataPath: { status(): Promise<TunnelStatus>; setForwards(forwards: ForwardEntry[]): void };
+  /** VPS: its edge (nftables table and forwards); absent on a router. */
+  edge?: VpsEdge;
   teardown: { add(what: string, undo: () => void | Promise<void>): void };
 }
 
@@ -113,6 +117,7 @@ export class Operations {
       reload: this.#reload,
       metricsListen: this.#metrics?.address ?? null,
       speedtestListen: this.#speedtest?.listening ?? [],
+      edgeForwards: this.opts.edge?.rows() ?? [],
     });
   }
 
@@ -155,9 +160,12 @@ export class Operations {
         report.needs_restart.push(failed);
       }
     }
-    if (plan.edgeChanged && effective.nat) {
+    if (plan.forwardsChanged) {
+      this.opts.dataPath.setForwards(effective.forwards.map(forwardToEntry));
+    }
+    if (plan.edgeChanged && this.opts.edge !== undefined) {
       try {
-        await applyVpsEdge(effective, effective.interface.name, this.#log);
+        await this.opts.edge.reload(effective);
       } catch (err) {
         // nft applies all or nothing: the running forwards and isolation are what they were.
         effective.peers = this.#config.peers;

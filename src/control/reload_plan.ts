@@ -2,10 +2,10 @@
  * What a reload changes: the new file compared key by key with what runs.
  *
  * - live: log.level, metrics.listen, scheduler.mode (recorded; the scheduler reads it once
- *   links exist) take effect at once; on the VPS so do `peers[].forwards` and `peers[].reach`
- *   (the edge's nftables table is rebuilt in one transaction) while the peer list itself is
- *   unchanged;
- * - pending: links and forwards are accepted and shown, but this build does not act on them
+ *   links exist) take effect at once; so do the router's `forwards` (pushed to the VPS again)
+ *   and, on the VPS, `peers[].forwards` and `peers[].reach` (the edge's nftables table is
+ *   rebuilt in one transaction) while the peer list itself is unchanged;
+ * - pending: links are accepted and shown, but this build does not act on them
  *   (the tunnel keeps the socket of the first link it started with);
  * - needs restart: everything the tunnel was built from (keys, peers, interface, routing, NAT,
  *   crypto, the control socket, the first link's device and source). The data path takes its
@@ -26,6 +26,8 @@ export interface ReloadPlan {
   metricsChanged: boolean;
   /** VPS: peers' forwards or reach changed, so the edge table must be rebuilt. */
   edgeChanged: boolean;
+  /** Router: its forwards changed, so they are pushed to the VPS again. */
+  forwardsChanged: boolean;
 }
 
 export function planReload(started: BondConfig, current: BondConfig, next: BondConfig): ReloadPlan {
@@ -41,13 +43,17 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
     listenText(next),
   );
   change("scheduler.mode", current.scheduler.mode, next.scheduler.mode);
+  // Router: pushed to the VPS again, which applies them live.
+  const forwardsChanged = canonical(current.forwards) !== canonical(next.forwards);
+  if (forwardsChanged) {
+    applied.push(`forwards: ${current.forwards.length} -> ${next.forwards.length} entries`);
+  }
 
   const edge = edgeChanges(current, next);
   applied.push(...edge.applied);
 
   const pending: string[] = [];
   if (canonical(current.links) !== canonical(next.links)) pending.push("links");
-  if (canonical(current.forwards) !== canonical(next.forwards)) pending.push("forwards");
 
   return {
     report: { applied, needs_restart: restartKeys(started, next), pending },
@@ -63,6 +69,7 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
     logLevelChanged,
     metricsChanged,
     edgeChanged: edge.applied.length > 0,
+    forwardsChanged,
   };
 }
 

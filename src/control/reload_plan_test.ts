@@ -64,7 +64,7 @@ Deno.test("peer, key, interface and crypto changes are reported as needing a res
   assert.equal(plan.effective.interface.effectiveMtu, c.interface.effectiveMtu);
 });
 
-Deno.test("links and forwards are accepted as pending; the first link's socket needs a restart", () => {
+Deno.test("links are pending, forwards applied; the first link's socket needs a restart", () => {
   const c = config();
   const added = config((v) => v.links.push({ name: "sat", device: "sat0" }));
   let plan = planReload(c, c, added);
@@ -76,7 +76,9 @@ Deno.test("links and forwards are accepted as pending; the first link's socket n
     v.forwards = [];
   });
   plan = planReload(c, c, moved);
-  assert.deepEqual(plan.report.pending, ["links", "forwards"]);
+  assert.deepEqual(plan.report.pending, ["links"]);
+  assert.equal(plan.forwardsChanged, true);
+  assert.ok(plan.report.applied.includes("forwards: 1 -> 0 entries"), plan.report.applied.join());
   assert.deepEqual(plan.report.needs_restart, ["links[0].device"]);
 });
 

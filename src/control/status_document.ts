@@ -61,8 +61,16 @@ export interface ForwardStatusDoc {
   proto: "tcp" | "udp";
   port: number;
   to: string;
-  /** "configured" until forwards are pushed to the VPS. */
+  /**
+   * Router: "configured" until the peer bonds, "sent" until it acknowledges them,
+   * "acknowledged" once it has (refusals show in the VPS's status and log).
+   * VPS: "pushed" or "static" when in the nftables table, "refused" with `reason`.
+   */
   state: string;
+  /** VPS: the peer the forward belongs to; null on a router. */
+  peer: string | null;
+  /** Why the VPS refused it; null otherwise. */
+  reason: string | null;
 }
 
 export interface ReloadStatusDoc {
@@ -193,7 +201,14 @@ const DOCUMENT = shape({
   scheduler: shape({ mode: str }),
   peers: list(PEER),
   links: list(LINK),
-  forwards: list(shape({ proto: oneOf("tcp", "udp"), port: count, to: str, state: str })),
+  forwards: list(shape({
+    proto: oneOf("tcp", "udp"),
+    port: count,
+    to: str,
+    state: str,
+    peer: orNull(str),
+    reason: orNull(str),
+  })),
   counters,
   metrics: shape({ listen: orNull(str) }),
   speedtest: shape({ listen: list(str) }),

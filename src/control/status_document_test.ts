@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { STATUS_SCHEMA, statusDocumentProblems } from "./status_document.ts";
 import { sampleStatus, sampleTunnel } from "./test_status.ts";
+import { formatStatus } from "./status_text.ts";
 
 Deno.test("a status built by the daemon matches the schema, also after a JSON round trip", () => {
   for (const role of ["router", "vps"] as const) {
@@ -39,7 +40,41 @@ Deno.test("the status carries the facts: tunnel, crypto, scheduler, peers, links
     port: 9987,
     to: "192.168.1.50:9987",
     state: "configured",
+    peer: null,
+    reason: null,
   }]);
+  // Once sent and acknowledged by the VPS, the router says so.
+  const acked = sampleStatus("router", {
+    tunnel: sampleTunnel({
+      forwardPush: { generation: 7, acked: true },
+      counters: { forwardSyncsSent: 1 },
+    }),
+  });
+  assert.equal(acked.forwards[0].state, "acknowledged");
+  assert.deepEqual(statusDocumentProblems(acked), []);
+});
+
+Deno.test("the VPS lists each peer's forwards, the refused ones with the reason", () => {
+  const doc = sampleStatus("vps", {
+    edgeForwards: [
+      { peer: "home", proto: "tcp", port: 8080, to: "10.0.0.2:80", state: "pushed", reason: null },
+      {
+        peer: "home",
+        proto: "udp",
+        port: 65001,
+        to: "10.0.0.2:53",
+        state: "refused",
+        reason: "udp/65001 -> 10.0.0.2:53: ports 65000-65535 are reserved for the VPS itself",
+      },
+    ],
+  });
+  assert.deepEqual(doc.forwards.map((f) => [f.peer, f.port, f.state]), [
+    ["home", 8080, "pushed"],
+    ["home", 65001, "refused"],
+  ]);
+  assert.deepEqual(statusDocumentProblems(doc), []);
+  const text = formatStatus(doc);
+  assert.match(text, /^home +udp +65001 +10\.0\.0\.2:53 +refused: .*reserved for the VPS/m);
 });
 
 Deno.test("a peer without a handshake, or with an old one, has no session", () => {

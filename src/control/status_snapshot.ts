@@ -4,6 +4,7 @@
  * Pure: the caller passes the clock readings, so tests build documents without a daemon.
  */
 import { formatHostPort } from "../config/host_port.ts";
+import type { PeerForwardRow } from "../edge/vps_forwards.ts";
 import type { BondConfig, LogLevel } from "../config/types.ts";
 import type { PeerStatus, TunnelStatus } from "../datapath/messages.ts";
 import { REJECT_AFTER_TIME } from "../protocol/constants.ts";
@@ -28,6 +29,8 @@ export interface StatusInputs {
   reload: ReloadStatusDoc;
   metricsListen: string | null;
   speedtestListen: string[];
+  /** VPS: every peer's forwards, accepted and refused. */
+  edgeForwards?: PeerForwardRow[];
 }
 
 export function buildStatusDocument(i: StatusInputs): StatusDocument {
@@ -78,17 +81,26 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
           : new Date(i.nowMs - run.stateAgeMs).toISOString(),
       };
     }),
-    forwards: c.forwards.map((f) => ({
-      proto: f.proto,
-      port: f.port,
-      to: formatHostPort(f.to),
-      state: "configured",
-    })),
+    forwards: c.role === "vps"
+      ? (i.edgeForwards ?? []).map((f) => ({ ...f }))
+      : c.forwards.map((f) => ({
+        proto: f.proto,
+        port: f.port,
+        to: formatHostPort(f.to),
+        state: routerForwardState(i.tunnel),
+        peer: null,
+        reason: null,
+      })),
     counters: { ...i.tunnel.counters },
     metrics: { listen: i.metricsListen },
     speedtest: { listen: [...i.speedtestListen] },
     reload: { ...i.reload },
   };
+}
+
+function routerForwardState(t: TunnelStatus): string {
+  if (t.forwardPush === undefined || t.counters.forwardSyncsSent === 0) return "configured";
+  return t.forwardPush.acked ? "acknowledged" : "sent";
 }
 
 function peerDoc(p: PeerStatus): PeerStatusDoc {

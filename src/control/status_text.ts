@@ -85,9 +85,16 @@ export function formatStatus(doc: StatusDocument): string {
 
   if (doc.forwards.length > 0) {
     out.push("");
+    const vps = doc.role === "vps";
     out.push(...renderTable(
-      ["FORWARD", "PORT", "TO", "STATE"],
-      doc.forwards.map((f) => [f.proto, String(f.port), f.to, f.state]),
+      [...vps ? ["PEER"] : [], "FORWARD", "PORT", "TO", "STATE"],
+      doc.forwards.map((f) => [
+        ...vps ? [f.peer ?? NONE] : [],
+        f.proto,
+        String(f.port),
+        f.to,
+        f.reason === null ? f.state : `${f.state}: ${f.reason}`,
+      ]),
     ));
   }
   return out.join("\n") + "\n";

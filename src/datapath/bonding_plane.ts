@@ -10,10 +10,20 @@
  * Both: a bonded peer's paths are monitored (peer_path_monitor.ts: probes, echoes, receive
  * reports, health into the TX Worker's path table, reorder settings into the RX Worker's);
  * probes are echoed at once on their path. A peer that never bonds stays plain WireGuard.
+ * Forward sync: the router sends its `forwards:` to a bonded peer (forward_push_sender.ts)
+ * until acked; the VPS gathers them (forward_push_receiver.ts), hands them to `onForwards` and
+ * acks once they are applied. A stock peer never answers a hello, so never gets one.
  * Garbage is counted and dropped; nothing here throws on what a peer sends.
  */
 import { decodeControlFrame, encodeControlFrame } from "../bonding/control_frames.ts";
-import { type ControlFrame, MAX_CONTROL_FRAME } from "../bonding/control_frame_types.ts";
+import {
+  type ControlFrame,
+  type ForwardEntry,
+  type ForwardSync,
+  MAX_CONTROL_FRAME,
+} from "../bonding/control_frame_types.ts";
+import { ForwardPushSender } from "../bonding/forward_push_sender.ts";
+import { ForwardPushReceiver } from "../bonding/forward_push_receiver.ts";
 import { log } from "../log.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import type { ControlPlane } from "./control_plane.ts";
@@ -50,6 +60,10 @@ export function newBondingCounters() {
     /** Hellos naming a link id beyond the paths a peer may have. */
     linkIdsUnsupported: 0,
     bondedPeers: 0,
+    forwardSyncsSent: 0,
+    forwardAcksReceived: 0,
+    forwardSyncsReceived: 0,
+    forwardAcksSent: 0,
   };
 }
 
@@ -57,7 +71,19 @@ export class BondingPlane {
   readonly counters = newBondingCounters();
   readonly #plane: ControlPlane;
   readonly #traffic: SocketTraffic;
-  readonly #router: RouterLinks | undefined;
+  #router: RouterLinks | undefined;
+  readonly #helloLinks: HelloLink[];
+  readonly #epoch: number;
+  /** Router: its forwards for the peer; undefined until the daemon gives them. */
+  #pusher: ForwardPushSender | undefined;
+  /** Router: the peer's handshake the forwards were last (re)sent under. */
+  #pushSession: number | undefined;
+  readonly #gatherer = new ForwardPushReceiver();
+  /**
+   * VPS: applies a peer's pushed forwards; the peer is acked when the promise settles.
+   * Without it, forward syncs are counted as unhandled and never acked.
+   */
+  onForwards: ((peer: number, forwards: ForwardEntry[]) => Promise<void>) | undefined;
   readonly #learned: LearnedPaths | undefined;
   readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
   readonly #opts: DataPathOptions;
@@ -80,21 +106,46 @@ export class BondingPlane {
       });
       return { name: l.name, socket, downKbps: Math.round((l.downMbps ?? 0) * 1000) };
     });
+    this.#helloLinks = helloLinks;
+    this.#epoch = epoch;
     this.#linkState = links.map(() => ({ state: "configured", since: undefined }));
-    // One link: nothing to spread over, so no hellos and no bonding; plain WireGuard on it.
-    if (links.length > 1) {
-      this.#router = new RouterLinks(helloLinks, epoch, (peer, socket, to, hello) => {
-        this.#send(peer, -1, socket, to, hello);
-        return true;
-      });
-    } else if (links.length === 0) {
-      this.#learned = new LearnedPaths();
-    }
+    // One link: nothing to spread over, so no hellos and no bonding, plain WireGuard on it,
+    // unless it has forwards to push (setForwards): only a hello finds out whether the peer
+    // bonds and so can take them.
+    if (links.length > 1) this.#startHellos();
+    else if (links.length === 0) this.#learned = new LearnedPaths();
     plane.onControl = (peer, socket, from, payload) =>
       this.#receive(plane.now(), peer, socket, from, payload);
-    if (this.#router !== undefined) {
-      plane.handshakeSocket = (peer, family) => this.#liveSocket(peer, family);
+  }
+
+  /**
+   * Router: its forwards, at start and after each reload; sent to the peer once it bonds and
+   * whenever they change. The first non-empty set on a single link starts its hellos.
+   */
+  setForwards(forwards: ForwardEntry[]): void {
+    if (this.#learned !== undefined) return;
+    // An empty set is pushed too (where hellos run): it clears what an earlier run pushed.
+    this.#pusher ??= new ForwardPushSender(this.#epoch);
+    if (this.#pusher.set(forwards)) {
+      log("info", "bonding", `forwards: ${forwards.length} to push`, {
+        generation: this.#pusher.generation,
+      });
     }
+    if (this.#router === undefined && forwards.length > 0) this.#startHellos();
+  }
+
+  /** Router: the forward-sync state shown in status. */
+  forwardPush(): { generation: number; acked: boolean } | undefined {
+    const p = this.#pusher;
+    return p === undefined ? undefined : { generation: p.generation, acked: p.acked };
+  }
+
+  #startHellos(): void {
+    this.#router = new RouterLinks(this.#helloLinks, this.#epoch, (peer, socket, to, hello) => {
+      this.#send(peer, -1, socket, to, hello);
+      return true;
+    });
+    this.#plane.handshakeSocket = (peer, family) => this.#liveSocket(peer, family);
   }
 
   start(): void {
@@ -166,6 +217,7 @@ export class BondingPlane {
       }
     }
     if (this.#router === undefined) return;
+    this.#pushForwards(now);
     this.#router.tick(
       now,
       this.#plane.control.peers.map((p) => ({
@@ -175,6 +227,45 @@ export class BondingPlane {
       })),
     );
     this.#refreshLinkStates(now);
+  }
+
+  /** Router: a bonded peer gets the forwards when due; a stock one never. */
+  #pushForwards(now: number): void {
+    if (this.#pusher === undefined || !this.#router!.bonding(ROUTER_PEER)) return;
+    // A new session may be a restarted VPS that lost them (a rekey every two minutes costs
+    // one frame).
+    const session = this.#plane.control.peers[ROUTER_PEER]?.lastHandshakeMs;
+    if (session !== this.#pushSession) {
+      this.#pushSession = session;
+      this.#pusher.resend();
+    }
+    for (const frame of this.#pusher.due(now)) {
+      this.#send(ROUTER_PEER, -1, -1, null, frame);
+      this.counters.forwardSyncsSent++;
+    }
+  }
+
+  /** VPS: a part of a peer's forwards; the whole set is applied, then acked. */
+  #onForwardSync(peer: number, frame: ForwardSync): void {
+    const handler = this.onForwards;
+    if (this.#learned === undefined || handler === undefined) {
+      this.counters.controlFramesUnhandled++;
+      return;
+    }
+    this.counters.forwardSyncsReceived++;
+    const whole = this.#gatherer.onSync(peer, frame);
+    if (whole === undefined) return;
+    const generation = frame.generation;
+    handler(peer, whole).catch((err) => {
+      log("warn", "bonding", `forwards not applied: ${(err as Error).message}`, {
+        peer: this.#plane.control.peers[peer]?.name ?? peer,
+      });
+    }).finally(() => {
+      // Stopped meanwhile: the Workers are gone.
+      if (this.#timer === undefined) return;
+      this.#send(peer, -1, -1, null, { type: "forward-ack", generation });
+      this.counters.forwardAcksSent++;
+    });
   }
 
   #refreshLinkStates(now: number): void {
@@ -235,6 +326,16 @@ export class BondingPlane {
       case "receive-report":
         this.counters.receiveReportsReceived++;
         this.#monitors.get(peer)?.onReport(now, frame);
+        return;
+      case "forward-sync":
+        return this.#onForwardSync(peer, frame);
+      case "forward-ack":
+        if (this.#pusher?.onAck(frame.generation)) {
+          this.counters.forwardAcksReceived++;
+          log("info", "bonding", "forwards acknowledged by the peer", {
+            generation: frame.generation,
+          });
+        } else this.counters.controlFramesUnhandled++;
         return;
       default:
         this.counters.controlFramesUnhandled++;

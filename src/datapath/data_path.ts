@@ -4,6 +4,7 @@
  * its own AEAD backend. `start` resolves once both run; `status` reads everything from shared
  * memory and the control plane without waking the Workers; `stop` ends both within a second.
  */
+import type { ForwardEntry } from "../bonding/control_frame_types.ts";
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
 import { BondingPlane } from "./bonding_plane.ts";
@@ -128,6 +129,7 @@ export class DataPath {
         paths: this.#bonding.paths(now, p.index),
       })),
       links: this.#bonding.links(now),
+      forwardPush: this.#bonding.forwardPush(),
       counters: {
         ...(control.stats as unknown as Record<string, number>),
         ...this.#plane.counters,
@@ -136,6 +138,16 @@ export class DataPath {
         ...this.#rx.counters.read(),
       },
     });
+  }
+
+  /** Router: its forwards, sent to the peer over the control channel once it bonds. */
+  setForwards(forwards: ForwardEntry[]): void {
+    this.#bonding.setForwards(forwards);
+  }
+
+  /** VPS: where each peer's pushed forwards go; the peer is acked once the promise settles. */
+  set onForwards(handler: ((peer: number, forwards: ForwardEntry[]) => Promise<void>) | undefined) {
+    this.#bonding.onForwards = handler;
   }
 
   /** Stops both Workers (their keys zeroed) and the control plane. Safe to call twice. */

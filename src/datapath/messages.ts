@@ -213,4 +213,6 @@ export interface TunnelStatus {
   counters: Record<string, number>;
   /** Router: one per configured link, in order. VPS: empty. */
   links?: LinkStatus[];
+  /** Router: the forwards' generation and whether the peer acknowledged it; undefined: none. */
+  forwardPush?: { generation: number; acked: boolean };
 }

@@ -12,7 +12,8 @@
  *   4. VPS: IP forwarding and the nftables table (masquerade out of nat.public_interface);
  *      router: the nftables table clamping TCP MSS to the tunnel MTU
  *   5. the data path worker
- *   6. operations: control socket, SIGHUP reload, metrics listener, VPS speedtest responder
+ *   6. forwards: the router pushes its own to the VPS; the VPS applies what routers push
+ *   7. operations: control socket, SIGHUP reload, metrics listener, VPS speedtest responder
  */
 import type { BondConfig } from "../config/types.ts";
 import { flushLog, logger, setLogLevel } from "../log.ts";
@@ -28,7 +29,8 @@ import { bringUpTunDevice } from "./tun_device.ts";
 import { applyRoutingPlan, removeStaleRules } from "./routing.ts";
 import { openRoleSockets } from "./sockets.ts";
 import { resolveEndpoint } from "./resolve.ts";
-import { setUpVpsEgress } from "./vps_egress.ts";
+import { setUpVpsEgress, type VpsEdge } from "./vps_egress.ts";
+import { entryToForward, forwardToEntry } from "../edge/forward_entries.ts";
 import { setUpRouterClamp } from "./router_clamp.ts";
 import { testTimerOverrides } from "./test_hooks.ts";
 
@@ -97,8 +99,10 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       await sysctls.set("net.ipv4.conf.all.src_valid_mark", "1");
     }
     applyRoutingPlan(nl, plan, teardown, log);
-    if (config.role === "vps") await setUpVpsEgress(config, tun.name, sysctls, teardown, log);
-    else await setUpRouterClamp(tun.name, teardown, log);
+    let edge: VpsEdge | undefined;
+    if (config.role === "vps") {
+      edge = await setUpVpsEgress(config, tun.name, sysctls, teardown, log);
+    } else await setUpRouterClamp(tun.name, teardown, log);
     if (stopSignal) return 0;
 
     const timers = testTimerOverrides(log);
@@ -127,6 +131,12 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       wakeStop?.();
     });
     teardown.add("data path", () => dataPath.stop());
+    if (edge !== undefined) {
+      const vpsEdge = edge;
+      // Peer index = position in config.peers (the Workers got them in that order).
+      dataPath.onForwards = (peer, forwards) =>
+        vpsEdge.push(config.peers[peer].name, forwards.map(entryToForward));
+    } else dataPath.setForwards(config.forwards.map(forwardToEntry));
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.
     await Operations.start({
@@ -134,6 +144,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       configPath: opts.configPath,
       debug: opts.debug,
       dataPath,
+      edge,
       teardown,
     });
     log.info("tunnel up", {

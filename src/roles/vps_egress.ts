@@ -2,14 +2,17 @@
  * The VPS's edge: IP forwarding on, and our nftables table masquerading everything that
  * arrives through the tunnel out of nat.public_interface (routed IPv6 prefixes excepted),
  * DNATing the inbound forwards into the tunnel and isolating the peers from each other. Both
- * are undone on stop; a reload with new forwards or `reach` rebuilds the table in one
- * transaction (applyVpsEdge).
+ * are undone on stop. The forwards live in one table for the whole run (VpsEdge): static
+ * `peers[].forwards` from the file (a reload replaces them) and those each router pushes over
+ * the control channel; whenever the accepted set or `reach` changes the nftables table is
+ * rebuilt in one transaction.
  */
-import type { BondConfig } from "../config/types.ts";
+import type { BondConfig, ForwardConfig } from "../config/types.ts";
 import type { SysctlChanges } from "../system/sysctl.ts";
 import { applyRuleset, removeTables } from "../system/nftables/table_lifecycle.ts";
-import { describeForward } from "../edge/forward_table.ts";
+import { describeForward, type ForwardChange } from "../edge/forward_table.ts";
 import { planVpsEdge } from "../edge/vps_edge_plan.ts";
+import { type PeerForwardRow, VpsForwards } from "../edge/vps_forwards.ts";
 import type { Logger } from "../log.ts";
 import type { Teardown } from "./teardown.ts";
 
@@ -19,34 +22,98 @@ export async function setUpVpsEgress(
   sysctls: SysctlChanges,
   teardown: Teardown,
   log: Logger,
-): Promise<void> {
+): Promise<VpsEdge> {
   const families = new Set(config.interface.address.map((a) => a.family));
   if (families.has(4)) await sysctls.set("net.ipv4.ip_forward", "1");
   if (families.has(6)) await sysctls.set("net.ipv6.conf.all.forwarding", "1");
+  const edge = new VpsEdge(config, tunName, log);
   if (!config.nat) {
     log.info("no nat.public_interface: forwarding without masquerade");
-    return;
+    return edge;
   }
   // Registered first: a half-applied table (impossible with nft's transactions, but cheap to
   // cover) or one left from a crashed run is removed on the way out.
   teardown.add("nftables table inet bond", () => removeTables());
-  await applyVpsEdge(config, tunName, log);
+  for (const { peer, refused } of edge.forwards.loadStatic()) logRefused(log, peer, refused);
+  await edge.apply();
   log.info("masquerade on", { public_interface: config.nat.publicInterface });
+  return edge;
 }
 
-/**
- * Builds and applies the edge table for `config` (which has `nat`), logging every forward it
- * refused with the reason. Atomic: on failure the previous table stays as it was.
- */
-export async function applyVpsEdge(
-  config: BondConfig,
-  tunName: string,
-  log: Logger,
-): Promise<void> {
-  const plan = planVpsEdge(config, tunName);
-  for (const { peer, refusal } of plan.refused) {
-    log.warn(`forward refused: ${refusal.reason}`, { peer });
+function logRefused(log: Logger, peer: string, refused: ForwardChange["refused"]): void {
+  for (const r of refused) log.warn(`forward refused: ${r.reason}`, { peer });
+}
+
+export class VpsEdge {
+  readonly forwards: VpsForwards;
+  #config: BondConfig;
+  readonly #tunName: string;
+  readonly #log: Logger;
+  /** Applies run one at a time: a push and a reload may arrive together. */
+  #applying: Promise<unknown> = Promise.resolve();
+
+  constructor(config: BondConfig, tunName: string, log: Logger) {
+    this.#config = config;
+    this.#tunName = tunName;
+    this.#log = log;
+    this.forwards = new VpsForwards(config.peers);
   }
-  await applyRuleset(plan.ruleset);
-  for (const f of plan.forwards) log.info(`forward ${describeForward(f)}`, { peer: f.peer });
+
+  /** Builds and applies the table (nft is atomic: on failure the previous table stays). */
+  async apply(): Promise<void> {
+    await applyRuleset(planVpsEdge(this.#config, this.#tunName, this.forwards.active()));
+    for (const f of this.forwards.active()) {
+      this.#log.info(`forward ${describeForward(f)}`, { peer: f.peer });
+    }
+  }
+
+  /**
+   * A reload changed peers' static forwards or reach: the table is rebuilt; if nft refuses,
+   * the forwards are put back as they were and the error is thrown.
+   */
+  reload(config: BondConfig): Promise<void> {
+    return this.#serial(async () => {
+      const before = this.#config;
+      this.#config = config;
+      for (const p of config.peers) {
+        logRefused(this.#log, p.name, this.forwards.setStatic(p.name, p.forwards).refused);
+      }
+      if (!config.nat) return;
+      try {
+        await this.apply();
+      } catch (err) {
+        this.#config = before;
+        for (const p of before.peers) this.forwards.setStatic(p.name, p.forwards);
+        throw err;
+      }
+    });
+  }
+
+  /** A router pushed its forwards; the table is rebuilt only if the accepted set changed. */
+  push(peer: string, forwards: ForwardConfig[]): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.#config.nat) {
+        if (forwards.length === 0) return;
+        throw new Error("no nat.public_interface on this VPS, so no inbound forwards");
+      }
+      const change = this.forwards.setPushed(peer, forwards);
+      logRefused(this.#log, peer, change.refused);
+      if (!change.changed) return;
+      for (const f of change.removed) {
+        this.#log.info(`forward removed: ${describeForward(f)}`, { peer });
+      }
+      await this.apply();
+    });
+  }
+
+  /** Each peer's forwards, accepted and refused, for `bond status`. */
+  rows(): PeerForwardRow[] {
+    return this.forwards.rows();
+  }
+
+  #serial(run: () => Promise<void>): Promise<void> {
+    const next = this.#applying.then(run);
+    this.#applying = next.catch(() => {});
+    return next;
+  }
 }
