@@ -7,6 +7,7 @@ import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { SpawnedProcess } from "../tests/netns/harness/command.ts";
 import { waitFor } from "../tests/netns/harness/wait_for.ts";
 import { withOperations } from "./operations_config.ts";
+import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -116,4 +117,10 @@ export function bondConfigText(c: BondConfigYaml): string {
   if (c.crypto) lines.push(`crypto:`, `  backend: ${c.crypto}`);
   if (c.logLevel) lines.push(`log:`, `  level: ${c.logLevel}`);
   return lines.join("\n") + "\n";
+}
+
+/** A fresh bond key pair as the configuration file writes it (base64). */
+export function bondKeyPair(): { priv: string; pub: string } {
+  const priv = generatePrivateKey();
+  return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
 }

@@ -6,8 +6,13 @@
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { LinkEnd, Subnet } from "./topology.ts";
 import type { LinkPatch } from "./wan/wan_settings.ts";
-import { bondConfigText, type BondNode, startBond, type StartBondOptions } from "./bond_node.ts";
-import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
+import {
+  bondConfigText,
+  bondKeyPair,
+  type BondNode,
+  startBond,
+  type StartBondOptions,
+} from "./bond_node.ts";
 
 export const BOND_TUNNEL = {
   interfaceName: "bnd0",
@@ -88,15 +93,10 @@ export interface PairTopology {
   subnets: { lan: Subnet };
 }
 
-function keyPair() {
-  const priv = generatePrivateKey();
-  return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
-}
-
 export function bondPairConfigs(topo: PairTopology, opts: BondPairOptions = {}) {
   const t = BOND_TUNNEL;
-  const routerKeys = keyPair();
-  const vpsKeys = keyPair();
+  const routerKeys = bondKeyPair();
+  const vpsKeys = bondKeyPair();
   const vpsAddr = topo.vps.eth0[opts.endpointFamily ?? "v4"];
   const endpoint = vpsAddr.includes(":") ? `[${vpsAddr}]` : vpsAddr;
   const vpsConfig = bondConfigText({

@@ -4,7 +4,6 @@
  * file is produced from plain data so a test can change forwards or reach and reload it.
  */
 import { stringify } from "yaml";
-import { encodeKey, generatePrivateKey, publicKey } from "../src/protocol/keys.ts";
 import { bondConfigText } from "./bond_node.ts";
 import { BOND_TUNNEL } from "./bond_pair.ts";
 import type { EdgeTopology } from "./edge_topology.ts";
@@ -34,11 +33,6 @@ export interface EdgeKeys {
   office: { priv: string; pub: string };
   /** The phone's public key (its private key lives with wireguard-go). */
   phonePub: string;
-}
-
-export function bondKeyPair() {
-  const priv = generatePrivateKey();
-  return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
 }
 
 /** The VPS file: three peers, their forwards and reach, control socket at `controlSocket`. */

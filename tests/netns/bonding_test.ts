@@ -10,6 +10,7 @@
  * tunnel: the VPS sends, the router receives).
  */
 import assert from "node:assert/strict";
+import { statusJson } from "./status_json.ts";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
 import { waitFor } from "./harness/wait_for.ts";
 import { buildWanTopology, type WanLab } from "../../lab/topology_wan.ts";
@@ -29,23 +30,14 @@ import {
   wgPubKey,
 } from "../../lab/wg_reference.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
-import { bondCli } from "../../lab/bond_cli.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
 import { iperfUdp } from "../../lab/iperf.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
-import { type StatusDocument, statusDocumentProblems } from "../../src/control/status_document.ts";
+import type { StatusDocument } from "../../src/control/status_document.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
 
 const ignore = !canCreateNamespaces();
 const WANS = ["wan1", "wan2", "wan3"];
-
-async function statusJson(lab: Lab, host: string, configPath: string): Promise<StatusDocument> {
-  const r = await bondCli(lab, host, ["status", "--json", "-config", configPath]);
-  assert.equal(r.code, 0, `bond status --json: ${r.stderr}`);
-  const doc = JSON.parse(r.stdout);
-  assert.deepEqual(statusDocumentProblems(doc), []);
-  return doc as StatusDocument;
-}
 
 /** Polls the status document until `check` holds (bounded), returning the last one. */
 async function statusUntil(
@@ -55,9 +47,9 @@ async function statusUntil(
   check: (doc: StatusDocument) => boolean,
   timeoutMs: number,
 ): Promise<StatusDocument> {
-  let doc = await statusJson(lab, host, configPath);
+  let doc = await statusJson(lab, host, ["-config", configPath]);
   await waitFor(async () => {
-    doc = await statusJson(lab, host, configPath);
+    doc = await statusJson(lab, host, ["-config", configPath]);
     return check(doc);
   }, { timeoutMs, intervalMs: 250, what: `status on ${host}` }).catch(() => {});
   return doc;
@@ -65,7 +57,7 @@ async function statusUntil(
 
 /** The router's per-link bytes sent and received. */
 async function linkBytes(lab: Lab, pair: BondPair, host: string) {
-  const doc = await statusJson(lab, host, pair.router.configPath);
+  const doc = await statusJson(lab, host, ["-config", pair.router.configPath]);
   return new Map(doc.links.map((l) => [l.name, { tx: l.tx_bytes ?? 0, rx: l.rx_bytes ?? 0 }]));
 }
 
@@ -176,7 +168,8 @@ Deno.test({
         assert.ok(received > 256 << 10, `${w} carried ${received} bytes of the download`);
       }
       assert.ok(up.bytes > 0 && down.bytes > 0);
-      const counters = (await statusJson(lab, h.router, pair.router.configPath)).counters;
+      const counters =
+        (await statusJson(lab, h.router, ["-config", pair.router.configPath])).counters;
       assert.ok(counters.txPathDatagrams > 0 && counters.rxReorderReleased > 0);
     } finally {
       await stopPair(pair);
@@ -214,9 +207,9 @@ Deno.test({
         assert.equal(r.received.bytes, 24 << 20, `${what}: ${r.received.bytes} bytes`);
         assert.equal(r.received.sha256, r.sent.sha256, `${what}: content differs`);
       }
-      const router = await statusJson(lab, h.router, pair.router.configPath);
+      const router = await statusJson(lab, h.router, ["-config", pair.router.configPath]);
       assert.deepEqual(router.links.map((l) => l.state), ["down", "up", "up"]);
-      const vps = await statusJson(lab, h.vps, pair.vps.configPath);
+      const vps = await statusJson(lab, h.vps, ["-config", pair.vps.configPath]);
       assert.deepEqual(vps.peers[0].paths.map((p) => p.state), ["down", "up", "up"]);
       // Back up: re-admitted after a few good probes.
       await wanLab.wan("wan1").command(["up"]);
@@ -410,7 +403,7 @@ Deno.test({
       );
       assert.deepEqual(doc.links.map((l) => l.state), ["single", "unused", "unused"]);
       await assertTransfer(lab, h.router, h.vps, T.vps.v4, 2 << 20);
-      const after = await statusJson(lab, h.router, router.configPath);
+      const after = await statusJson(lab, h.router, ["-config", router.configPath]);
       assert.ok(after.links[0].tx_bytes! > 2 << 20);
       // A stock peer never sees the other links: nothing at all left by their sockets.
       assert.equal(after.links[1].tx_bytes, 0);

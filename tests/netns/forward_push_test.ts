@@ -7,12 +7,12 @@
  * peer never gets a forward sync. Needs root.
  */
 import assert from "node:assert/strict";
+import { statusJson } from "./status_json.ts";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
 import { waitFor } from "./harness/wait_for.ts";
 import { pingUntilUp } from "./traffic.ts";
 import { buildEdgeTopology } from "../../lab/edge_topology.ts";
 import {
-  bondKeyPair,
   EDGE_TUNNEL,
   type EdgeForward,
   type EdgeKeys,
@@ -30,23 +30,14 @@ import {
   wgPubKey,
 } from "../../lab/wg_reference.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
-import { bondConfigText, type BondNode, startBond } from "../../lab/bond_node.ts";
+import { bondConfigText, bondKeyPair, type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
-import { type StatusDocument, statusDocumentProblems } from "../../src/control/status_document.ts";
 import type { SpawnedProcess } from "./harness/command.ts";
 
 const ignore = !canCreateNamespaces();
 const LAN_TCP = 80;
 /** How long a pushed change may take to show on the VPS (it is sent on the next tick). */
 const APPLY_TIMEOUT_MS = 15_000;
-
-async function statusJson(lab: Lab, host: string, socket: string): Promise<StatusDocument> {
-  const r = await bondCli(lab, host, ["status", "--json", "-socket", socket]);
-  assert.equal(r.code, 0, `bond status --json: ${r.stderr}`);
-  const doc = JSON.parse(r.stdout);
-  assert.deepEqual(statusDocumentProblems(doc), []);
-  return doc as StatusDocument;
-}
 
 Deno.test({
   name:
@@ -116,7 +107,7 @@ Deno.test({
         );
         assert.equal(seen, srv[family]);
       }
-      const vpsDoc = await statusJson(lab, h.vps, vpsSocket);
+      const vpsDoc = await statusJson(lab, h.vps, ["-socket", vpsSocket]);
       assert.deepEqual(
         vpsDoc.forwards.map((f) => [f.peer, f.proto, f.port, f.to, f.state]),
         [
@@ -131,7 +122,7 @@ Deno.test({
       assert.match(vpsText.stdout, /^home +tcp +8080 .* pushed$/m);
       assert.match(vpsText.stdout, /^home +tcp +9000 .* refused: .*already forwarded/m);
       const acked = await waitFor(async () => {
-        const doc = await statusJson(lab, h.router, routerSocket);
+        const doc = await statusJson(lab, h.router, ["-socket", routerSocket]);
         return doc.forwards.every((f) => f.state === "acknowledged") ? doc : undefined;
       }, { timeoutMs: APPLY_TIMEOUT_MS, intervalMs: 200, what: "router forwards acknowledged" });
       assert.equal(acked.forwards.length, 3);
@@ -151,7 +142,7 @@ Deno.test({
       assert.equal(moved, srv.v4);
       assert.equal(await askPeerAddress(lab, h.srv, "tcp", vpsPublic.v4, 8080, 1000), null);
       assert.equal(await askPeerAddress(lab, h.srv, "tcp", vpsPublic.v6, 8080, 1000), null);
-      const after = await statusJson(lab, h.vps, vpsSocket);
+      const after = await statusJson(lab, h.vps, ["-socket", vpsSocket]);
       assert.deepEqual(after.forwards.map((f) => [f.peer, f.port, f.state]), [
         ["home", 8081, "pushed"],
         ["office", 9000, "static"],
@@ -162,7 +153,9 @@ Deno.test({
       const cleared = await bondCli(lab, h.router, ["reload", "-socket", routerSocket]);
       assert.equal(cleared.code, 0, cleared.stdout + cleared.stderr);
       const homeRows = async () =>
-        (await statusJson(lab, h.vps, vpsSocket)).forwards.filter((f) => f.peer === "home");
+        (await statusJson(lab, h.vps, ["-socket", vpsSocket])).forwards.filter((f) =>
+          f.peer === "home"
+        );
       await waitFor(async () => (await homeRows()).length === 0, {
         timeoutMs: APPLY_TIMEOUT_MS,
         intervalMs: 200,
@@ -227,7 +220,7 @@ Deno.test({
       await pingUntilUp(lab, h.router, T.vps.v4, 15_000);
       // Its hellos go unanswered, so it is taken for stock WireGuard.
       const doc = await waitFor(async () => {
-        const d = await statusJson(lab, h.router, routerSocket);
+        const d = await statusJson(lab, h.router, ["-socket", routerSocket]);
         return d.links[0].state === "single" ? d : undefined;
       }, { timeoutMs: 15_000, intervalMs: 200, what: "the link taken for plain WireGuard" });
       assert.equal(await pingAnswered(lab, h.router, T.vps.v4), true);

@@ -17,8 +17,7 @@ import {
   wgPubKey,
   type WireguardGo,
 } from "../../lab/wg_reference.ts";
-import { bondConfigText, startBond } from "../../lab/bond_node.ts";
-import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
+import { bondConfigText, bondKeyPair, startBond } from "../../lab/bond_node.ts";
 import { TEST_TIMERS_ENV } from "../../src/roles/test_hooks.ts";
 import { assertNothingLeft } from "./leftovers.ts";
 import { assertTransfer, peerAddressSeenBy, ping, pingUntilUp } from "./traffic.ts";
@@ -26,24 +25,19 @@ import { assertTransfer, peerAddressSeenBy, ping, pingUntilUp } from "./traffic.
 const ignore = !canCreateNamespaces();
 const BOND_IF = "bnd0";
 
-function bondKeys() {
-  const priv = generatePrivateKey();
-  return { priv: encodeKey(priv), pub: encodeKey(publicKey(priv)) };
-}
-
 interface StockServerSetup {
   lab: Lab;
   topo: Topology;
   wg: WireguardGo;
   wgKey: string;
-  bond: ReturnType<typeof bondKeys>;
+  bond: ReturnType<typeof bondKeyPair>;
   routerConfig: (extra?: { mtu?: number }) => string;
 }
 
 /** wireguard-go on vps (listening), bond router configured as its client. */
 async function stockServer(lab: Lab): Promise<StockServerSetup> {
   const topo = await buildTopology(lab);
-  const bond = bondKeys();
+  const bond = bondKeyPair();
   const wgKey = await wgGenKey();
   const wgPub = await wgPubKey(wgKey);
   const wg = await startWireguardGo(lab, topo.hosts.vps, {
@@ -151,7 +145,7 @@ Deno.test({
 /** bond VPS (listening, masquerading to srv), wireguard-go router as its client. */
 async function stockClient(lab: Lab) {
   const topo = await buildTopology(lab);
-  const bond = bondKeys();
+  const bond = bondKeyPair();
   const wgKey = await wgGenKey();
   const wgPub = await wgPubKey(wgKey);
   const vpsConfig = bondConfigText({

@@ -6,6 +6,7 @@
  * and after the stop: sockets removed and `bond status` exiting 1. Needs root.
  */
 import assert from "node:assert/strict";
+import { statusJson } from "./status_json.ts";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
 import { waitFor } from "./harness/wait_for.ts";
 import { assertNothingLeft } from "./leftovers.ts";
@@ -15,18 +16,9 @@ import { BOND_TUNNEL, bondPairConfigs } from "../../lab/bond_pair.ts";
 import { type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import { withOperations } from "../../lab/operations_config.ts";
-import { type StatusDocument, statusDocumentProblems } from "../../src/control/status_document.ts";
 import { parseExposition } from "../../src/control/test_exposition.ts";
 
 const ignore = !canCreateNamespaces();
-
-async function statusJson(lab: Lab, host: string, socket: string): Promise<StatusDocument> {
-  const r = await bondCli(lab, host, ["status", "--json", "-socket", socket]);
-  assert.equal(r.code, 0, `bond status --json: ${r.stderr}`);
-  const doc = JSON.parse(r.stdout);
-  assert.deepEqual(statusDocumentProblems(doc), []);
-  return doc as StatusDocument;
-}
 
 async function scrape(lab: Lab, host: string, address: string) {
   const text = await lab.run(host, ["curl", "-sf", "--max-time", "5", `http://${address}/metrics`]);
@@ -88,14 +80,14 @@ Deno.test({
       assert.match(text.stdout, /^default +configured +- +- +1 /m);
 
       // --- status, for machines ---
-      const r = await statusJson(lab, h.router, routerSocket);
+      const r = await statusJson(lab, h.router, ["-socket", routerSocket]);
       assert.equal(r.role, "router");
       assert.equal(r.tunnel.up, true);
       assert.equal(r.crypto.backend, crypto);
       assert.equal(r.peers[0].name, "edge");
       assert.ok(r.peers[0].rx_bytes > 0 && r.peers[0].tx_bytes > 0, JSON.stringify(r.peers[0]));
       assert.deepEqual(r.links.map((l) => [l.name, l.state]), [["default", "configured"]]);
-      const v = await statusJson(lab, h.vps, vpsSocket);
+      const v = await statusJson(lab, h.vps, ["-socket", vpsSocket]);
       assert.equal(v.role, "vps");
       assert.equal(v.peers[0].name, "home");
       assert.equal(v.peers[0].endpoint?.split(":")[0], topo.router.wan.v4);
@@ -145,7 +137,7 @@ Deno.test({
       assert.match(router.log(), /WARN +control: reload: log\.level: want one of/);
       await ping(lab, h.lan, topo.srv.eth0.v4);
       await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 1 << 20);
-      const afterBad = await statusJson(lab, h.router, routerSocket);
+      const afterBad = await statusJson(lab, h.router, ["-socket", routerSocket]);
       assert.equal(afterBad.reload.result, "rejected");
       assert.equal(afterBad.log_level, "info");
       assert.equal(afterBad.tunnel.up, true);
@@ -160,7 +152,7 @@ Deno.test({
           what: "reload after SIGHUP",
         },
       );
-      assert.equal((await statusJson(lab, h.router, routerSocket)).log_level, "debug");
+      assert.equal((await statusJson(lab, h.router, ["-socket", routerSocket])).log_level, "debug");
 
       // --- bond reload: a peer change needs a restart; it is said, not pretended ---
       await Deno.writeTextFile(

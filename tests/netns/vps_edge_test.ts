@@ -13,14 +13,13 @@ import { assertNothingLeft } from "./leftovers.ts";
 import { peerAddressSeenBy, pingUntilUp } from "./traffic.ts";
 import { buildEdgeTopology } from "../../lab/edge_topology.ts";
 import {
-  bondKeyPair,
   EDGE_TUNNEL,
   type EdgeKeys,
   edgeRouterConfig,
   edgeVpsConfig,
 } from "../../lab/edge_configs.ts";
 import { askPeerAddress, pingAnswered, startPeerEchoServers } from "../../lab/edge_services.ts";
-import { type BondNode, startBond } from "../../lab/bond_node.ts";
+import { bondKeyPair, type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import { startWireguardGo, wgGenKey, wgPubKey, type WireguardGo } from "../../lab/wg_reference.ts";
 import type { SpawnedProcess } from "./harness/command.ts";
