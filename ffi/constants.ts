@@ -35,6 +35,20 @@ export const SO_MARK = 36;
 export const IPPROTO_IP = 0;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
+/** ICMPv6 (raw sockets for Router Advertisements). */
+export const IPPROTO_ICMPV6 = 58;
+/** Hop limit of unicast packets a socket sends (linux/in6.h). */
+export const IPV6_UNICAST_HOPS = 16;
+/** Interface index multicast leaves through. */
+export const IPV6_MULTICAST_IF = 17;
+/** Hop limit of multicast packets a socket sends. */
+export const IPV6_MULTICAST_HOPS = 18;
+/** Whether a socket's own multicast comes back to the local host. */
+export const IPV6_MULTICAST_LOOP = 19;
+/** Join a multicast group (struct ipv6_mreq); also spelled IPV6_JOIN_GROUP. */
+export const IPV6_ADD_MEMBERSHIP = 20;
+/** Level IPPROTO_ICMPV6: which ICMPv6 types a raw socket receives (struct icmp6_filter). */
+export const ICMP6_FILTER = 1;
 
 // Message flags.
 export const MSG_DONTWAIT = 0x40;
@@ -72,3 +86,12 @@ export const IFNAMSIZ = 16;
 
 // setns(2) namespace types.
 export const CLONE_NEWNET = 0x40000000;
+
+// TCP client sockets (ffi/tcp.ts).
+export const SOCK_STREAM = 1;
+export const IPPROTO_TCP = 6;
+export const SO_SNDTIMEO = 21;
+/** shutdown(2): no more sends; the peer reads end-of-file. */
+export const SHUT_WR = 1;
+/** send(2): a write to a reset connection returns EPIPE instead of raising SIGPIPE. */
+export const MSG_NOSIGNAL = 0x4000;

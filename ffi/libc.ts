@@ -92,6 +92,12 @@ export const LIBC_SYMBOLS = {
   strerror: { parameters: ["i32"], result: "pointer", nonblocking: false },
   // unsigned int if_nametoindex(const char *ifname);   (0 and errno on failure)
   if_nametoindex: { parameters: ["buffer"], result: "u32", nonblocking: false },
+  // int shutdown(int fd, int how);
+  shutdown: { parameters: ["i32", "i32"], result: "i32", nonblocking: false },
+  // ssize_t send(int fd, const void *buf, size_t len, int flags);
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32", nonblocking: false },
+  // ssize_t recv(int fd, void *buf, size_t len, int flags);
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32", nonblocking: false },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 export type LibcSymbols = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];

@@ -72,7 +72,8 @@ export interface BondPeerYaml {
   name: string;
   publicKey: string;
   presharedKey?: string;
-  endpoint?: string;
+  /** One host:port, or the VPS's IPv4 and IPv6 endpoints. */
+  endpoint?: string | string[];
   allowedIps: string[];
   persistentKeepalive?: number;
 }
@@ -106,7 +107,10 @@ export function bondConfigText(c: BondConfigYaml): string {
   for (const p of c.peers) {
     lines.push(`  - name: ${p.name}`, `    public_key: ${p.publicKey}`);
     if (p.presharedKey) lines.push(`    preshared_key: ${p.presharedKey}`);
-    if (p.endpoint) lines.push(`    endpoint: "${p.endpoint}"`);
+    if (typeof p.endpoint === "string") lines.push(`    endpoint: "${p.endpoint}"`);
+    else if (p.endpoint) {
+      lines.push(`    endpoint: [${p.endpoint.map((e) => `"${e}"`).join(", ")}]`);
+    }
     lines.push(`    allowed_ips: [${p.allowedIps.join(", ")}]`);
     if (p.persistentKeepalive) lines.push(`    persistent_keepalive: ${p.persistentKeepalive}`);
   }

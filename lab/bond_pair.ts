@@ -31,8 +31,11 @@ export interface BondPair {
 }
 
 export interface BondPairOptions {
-  /** Which VPS address the router dials. @default "v4" */
-  endpointFamily?: "v4" | "v6";
+  /**
+   * Which VPS address the router dials; "both": its IPv4 and IPv6 endpoints (IPv4 first), so
+   * links of either family reach it. @default "v4"
+   */
+  endpointFamily?: "v4" | "v6" | "both";
   /** crypto.backend for both ends. @default auto */
   crypto?: string;
   env?: StartBondOptions["env"];
@@ -97,8 +100,12 @@ export function bondPairConfigs(topo: PairTopology, opts: BondPairOptions = {}) 
   const t = BOND_TUNNEL;
   const routerKeys = bondKeyPair();
   const vpsKeys = bondKeyPair();
-  const vpsAddr = topo.vps.eth0[opts.endpointFamily ?? "v4"];
-  const endpoint = vpsAddr.includes(":") ? `[${vpsAddr}]` : vpsAddr;
+  const dial = (family: "v4" | "v6") => {
+    const address = topo.vps.eth0[family];
+    return `${address.includes(":") ? `[${address}]` : address}:${t.listenPort}`;
+  };
+  const family = opts.endpointFamily ?? "v4";
+  const endpoint = family === "both" ? [dial("v4"), dial("v6")] : dial(family);
   const vpsConfig = bondConfigText({
     role: "vps",
     privateKey: vpsKeys.priv,
@@ -129,7 +136,7 @@ export function bondPairConfigs(topo: PairTopology, opts: BondPairOptions = {}) 
     peers: [{
       name: "edge",
       publicKey: vpsKeys.pub,
-      endpoint: `${endpoint}:${t.listenPort}`,
+      endpoint,
       allowedIps: ["0.0.0.0/0", "::/0"],
       persistentKeepalive: 25,
     }],

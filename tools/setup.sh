@@ -19,6 +19,8 @@ want tcpdump tcpdump
 want shellcheck shellcheck
 want dash dash
 want python3 python3
+want script bsdutils
+want curl curl
 [ -e /usr/lib/x86_64-linux-gnu/libcrypto.so.3 ] || [ -e /usr/lib/aarch64-linux-gnu/libcrypto.so.3 ] \
   || need_pkgs+=(libssl3)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then

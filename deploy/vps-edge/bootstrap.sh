@@ -16,6 +16,8 @@ FW_UNIT_NAME=bond-host-firewall.service
 FW_RULES_PATH=/etc/bond/host-firewall.nft
 FW_FAMILY=inet
 FW_TABLE=bond-host
+# bond's link responder (bond speedtest LINK on the router): TCP, public, serves grant holders only.
+LINK_SPEEDTEST_PORT=65002
 SYSCTL_PATH=/etc/sysctl.d/90-bond.conf
 # The starter config's stand-in for the other side's key (src/config/placeholder.ts).
 PEER_KEY_PLACEHOLDER=PASTE_THE_OTHER_SIDES_PUBLIC_KEY_HERE
@@ -540,6 +542,9 @@ table $FW_FAMILY $FW_TABLE {
     tcp dport { $ports } accept
     # The tunnel.
     udp dport $TUNNEL_PORT accept
+    # bond speedtest LINK measures each router link past the tunnel against this port; bond
+    # serves there only a single-use grant it handed out through the tunnel moments before.
+    tcp dport $LINK_SPEEDTEST_PORT accept
   }
 }
 EOF
@@ -571,7 +576,7 @@ NoNewPrivileges=yes
 WantedBy=sysinit.target
 EOF
   put_file "$NEW_TEMP" "$ROOT$UNIT_DIR/$FW_UNIT_NAME" 0644
-  say "host firewall: table $FW_FAMILY $FW_TABLE keeps tcp $ports (SSH), udp $TUNNEL_PORT and $TUNNEL_IF open"
+  say "host firewall: table $FW_FAMILY $FW_TABLE keeps tcp $ports (SSH), tcp $LINK_SPEEDTEST_PORT (link speed tests), udp $TUNNEL_PORT and $TUNNEL_IF open"
 }
 
 remove_firewall() {

@@ -22,6 +22,8 @@ export const FRAME_FORWARD_SYNC = 0x16;
 export const FRAME_FORWARD_ACK = 0x17;
 export const FRAME_MTU_PROBE = 0x18;
 export const FRAME_MTU_ACK = 0x19;
+export const FRAME_LAN_PREFIX = 0x1a;
+export const FRAME_LAN_PREFIX_ACK = 0x1b;
 
 /**
  * Every frame except an MTU probe fits in this many bytes: the IPv6 minimum MTU, which the
@@ -39,6 +41,16 @@ export const MAX_REPORT_ENTRIES = 32;
  * MAX_CONTROL_FRAME with the header; longer lists are sent in parts.
  */
 export const MAX_FORWARDS_PER_FRAME = 50;
+/**
+ * A refusal's reason in a forward ack is cut to this many UTF-8 bytes (at a character
+ * boundary): the table's reasons are one short sentence, and the cap bounds the frame.
+ */
+export const MAX_REFUSAL_REASON_BYTES = 120;
+/**
+ * Refusals in one forward-ack frame: the largest entry (IPv6 target, longest reason) is 143
+ * bytes, so this many fit in MAX_CONTROL_FRAME with the header; more are sent in parts.
+ */
+export const MAX_REFUSALS_PER_ACK = 8;
 /** Smallest MTU probe: a header and its own fixed fields. */
 export const MTU_PROBE_MIN_SIZE = CONTROL_HEADER_SIZE + 7;
 
@@ -126,9 +138,44 @@ export interface ForwardSync {
   forwards: ForwardEntry[];
 }
 
+/** One of the router's pushed forwards the VPS did not apply, and why. */
+export interface ForwardRefusal extends ForwardEntry {
+  reason: string;
+}
+
+/**
+ * The VPS applied (or refused) a whole forward-sync generation. The refusals may take several
+ * parts; the router counts the generation acknowledged once every part is in.
+ */
 export interface ForwardAck {
   type: "forward-ack";
   generation: number;
+  /** 0-based part of `parts`. */
+  part: number;
+  parts: number;
+  refused: ForwardRefusal[];
+}
+
+/**
+ * An IPv6 prefix on the wire: a prefix length and the 16 address bytes, bits beyond the length
+ * zero. Length 0 (address all zero) means "no prefix".
+ */
+export interface WirePrefix {
+  address: Uint8Array;
+  prefixLength: number;
+}
+
+/**
+ * VPS to a bonding router: the routed IPv6 prefix for its LAN (`nat.ipv6_prefix`, the peer's
+ * /64), or none. Re-sent until the router echoes it in a lan-prefix-ack.
+ */
+export interface LanPrefix extends WirePrefix {
+  type: "lan-prefix";
+}
+
+/** Router to VPS: this prefix (or none) was received. */
+export interface LanPrefixAck extends WirePrefix {
+  type: "lan-prefix-ack";
 }
 
 /** Padded to `size` bytes in total: arrives whole only if the path carries that size. */
@@ -156,7 +203,9 @@ export type ControlFrame =
   | ForwardSync
   | ForwardAck
   | MtuProbe
-  | MtuAck;
+  | MtuAck
+  | LanPrefix
+  | LanPrefixAck;
 
 /** A decoded frame and the bytes it took, or why the bytes are not a frame. */
 export type ControlFrameDecode =

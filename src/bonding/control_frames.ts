@@ -14,8 +14,11 @@ import {
   type ControlFrame,
   type ControlFrameDecode,
   type ForwardEntry,
+  type ForwardRefusal,
   FRAME_FORWARD_ACK,
   FRAME_FORWARD_SYNC,
+  FRAME_LAN_PREFIX,
+  FRAME_LAN_PREFIX_ACK,
   FRAME_LINK_HELLO,
   FRAME_LINK_HELLO_ACK,
   FRAME_MTU_ACK,
@@ -27,9 +30,12 @@ import {
   MAX_FORWARDS_PER_FRAME,
   MAX_LINK_NAME_BYTES,
   MAX_PATH_ID,
+  MAX_REFUSAL_REASON_BYTES,
+  MAX_REFUSALS_PER_ACK,
   MAX_REPORT_ENTRIES,
   MTU_PROBE_MIN_SIZE,
   type ReportEntry,
+  type WirePrefix,
 } from "./control_frame_types.ts";
 import { FrameReader, FrameWriter } from "./frame_cursor.ts";
 
@@ -54,11 +60,11 @@ function checkTime(what: string, v: number): void {
   if (!Number.isFinite(v)) throw new RangeError(`control frame ${what} must be finite, got ${v}`);
 }
 
-/** The longest prefix of `name` whose UTF-8 form fits MAX_LINK_NAME_BYTES. */
-function linkNameBytes(name: string): Uint8Array {
-  let bytes = utf8.encode(name);
-  if (bytes.length <= MAX_LINK_NAME_BYTES) return bytes;
-  let end = MAX_LINK_NAME_BYTES;
+/** The longest prefix of `text` whose UTF-8 form fits `max` bytes. */
+function cutUtf8(text: string, max: number): Uint8Array {
+  let bytes = utf8.encode(text);
+  if (bytes.length <= max) return bytes;
+  let end = max;
   // Back up over UTF-8 continuation bytes (10xxxxxx) so no character is split.
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
   bytes = bytes.subarray(0, end);
@@ -80,7 +86,7 @@ function writeBody(w: FrameWriter, f: ControlFrame): void {
     case "link-hello": {
       checkInt("epoch", f.epoch, U32_MAX);
       checkInt("linkId", f.linkId, MAX_PATH_ID);
-      const name = linkNameBytes(f.name);
+      const name = cutUtf8(f.name, MAX_LINK_NAME_BYTES);
       w.u32(f.epoch);
       w.u8(f.linkId);
       w.u8(name.length);
@@ -136,7 +142,18 @@ function writeBody(w: FrameWriter, f: ControlFrame): void {
       return;
     case "forward-ack":
       checkInt("generation", f.generation, U32_MAX);
+      checkInt("parts", f.parts, 255, 1);
+      checkInt("part", f.part, f.parts - 1);
+      checkInt("refused.length", f.refused.length, MAX_REFUSALS_PER_ACK);
       w.u32(f.generation);
+      w.u8(f.part);
+      w.u8(f.parts);
+      w.u8(f.refused.length);
+      for (const r of f.refused) writeRefusal(w, r);
+      return;
+    case "lan-prefix":
+    case "lan-prefix-ack":
+      writePrefix(w, f);
       return;
     case "mtu-probe":
       checkInt("pathId", f.pathId, MAX_PATH_ID);
@@ -182,6 +199,34 @@ function writeForward(w: FrameWriter, fw: ForwardEntry): void {
   writeEndpoint(w, "forward.to", fw.to);
 }
 
+function writeRefusal(w: FrameWriter, r: ForwardRefusal): void {
+  writeForward(w, r);
+  const reason = cutUtf8(r.reason, MAX_REFUSAL_REASON_BYTES);
+  w.u8(reason.length);
+  w.bytes(reason);
+}
+
+/** The problem with `p` as a prefix (length 0-128, host bits zero), or undefined. */
+function prefixProblem(p: WirePrefix): string | undefined {
+  if (p.address.length !== 16) return `address is ${p.address.length} bytes, want 16`;
+  if (!Number.isInteger(p.prefixLength) || p.prefixLength < 0 || p.prefixLength > 128) {
+    return `prefix length ${p.prefixLength} is not 0-128`;
+  }
+  for (let bit = p.prefixLength; bit < 128; bit++) {
+    if (p.address[bit >> 3] & (0x80 >> (bit & 7))) {
+      return `bits beyond /${p.prefixLength} are set`;
+    }
+  }
+  return undefined;
+}
+
+function writePrefix(w: FrameWriter, p: WirePrefix): void {
+  const problem = prefixProblem(p);
+  if (problem) throw new RangeError(`control frame prefix: ${problem}`);
+  w.u8(p.prefixLength);
+  w.bytes(p.address);
+}
+
 const TYPE_BYTE: Record<ControlFrame["type"], number> = {
   "link-hello": FRAME_LINK_HELLO,
   "link-hello-ack": FRAME_LINK_HELLO_ACK,
@@ -192,6 +237,8 @@ const TYPE_BYTE: Record<ControlFrame["type"], number> = {
   "forward-ack": FRAME_FORWARD_ACK,
   "mtu-probe": FRAME_MTU_PROBE,
   "mtu-ack": FRAME_MTU_ACK,
+  "lan-prefix": FRAME_LAN_PREFIX,
+  "lan-prefix-ack": FRAME_LAN_PREFIX_ACK,
 };
 
 /**
@@ -227,6 +274,20 @@ function readEndpoint(r: FrameReader): Endpoint | null {
   ep.ip.set(r.bytes(family === 4 ? 4 : 16));
   ep.port = r.u16();
   return ep;
+}
+
+/** One forward entry (forward-sync, forward-ack), or a reason naming the frame `what`. */
+function readForward(r: FrameReader, what: string): ForwardEntry | string {
+  const proto = r.u8();
+  const port = r.u16();
+  const to = readEndpoint(r);
+  if (r.short) return `truncated ${what}`;
+  if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
+    return `${what} protocol ${proto} is neither tcp (6) nor udp (17)`;
+  }
+  if (!to) return `${what} endpoint family is not 4 or 6`;
+  if (port === 0 || to.port === 0) return `${what} port 0`;
+  return { proto: proto === IPPROTO_TCP ? "tcp" : "udp", port, to };
 }
 
 /** The body of a frame of type `type`, or a reason string. */
@@ -310,23 +371,51 @@ function readBody(type: number, r: FrameReader, frameSize: number): ControlFrame
       }
       const forwards: ForwardEntry[] = [];
       for (let i = 0; i < count; i++) {
-        const proto = r.u8();
-        const port = r.u16();
-        const to = readEndpoint(r);
-        if (r.short) return "truncated forward-sync";
-        if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
-          return `forward-sync protocol ${proto} is neither tcp (6) nor udp (17)`;
-        }
-        if (!to) return "forward-sync endpoint family is not 4 or 6";
-        if (port === 0 || to.port === 0) return "forward-sync port 0";
-        forwards.push({ proto: proto === IPPROTO_TCP ? "tcp" : "udp", port, to });
+        const forward = readForward(r, "forward-sync");
+        if (typeof forward === "string") return forward;
+        forwards.push(forward);
       }
       return { type: "forward-sync", generation, part, parts, forwards };
     }
     case FRAME_FORWARD_ACK: {
       const generation = r.u32();
+      const part = r.u8();
+      const parts = r.u8();
+      const count = r.u8();
       if (r.short) return "truncated forward-ack";
-      return { type: "forward-ack", generation };
+      if (parts < 1 || part >= parts) return `forward-ack part ${part} of ${parts}`;
+      if (count > MAX_REFUSALS_PER_ACK) {
+        return `forward-ack has ${count} refusals, max ${MAX_REFUSALS_PER_ACK}`;
+      }
+      const refused: ForwardRefusal[] = [];
+      for (let i = 0; i < count; i++) {
+        const forward = readForward(r, "forward-ack");
+        if (typeof forward === "string") return forward;
+        const reasonLength = r.u8();
+        const reasonBytes = r.bytes(reasonLength);
+        if (r.short) return "truncated forward-ack";
+        if (reasonLength > MAX_REFUSAL_REASON_BYTES) {
+          return `forward-ack reason is ${reasonLength} bytes, max ${MAX_REFUSAL_REASON_BYTES}`;
+        }
+        let reason: string;
+        try {
+          reason = strictUtf8.decode(reasonBytes);
+        } catch {
+          return "forward-ack reason is not UTF-8";
+        }
+        refused.push({ ...forward, reason });
+      }
+      return { type: "forward-ack", generation, part, parts, refused };
+    }
+    case FRAME_LAN_PREFIX:
+    case FRAME_LAN_PREFIX_ACK: {
+      const name = type === FRAME_LAN_PREFIX ? "lan-prefix" : "lan-prefix-ack";
+      const prefixLength = r.u8();
+      const address = r.bytes(16).slice();
+      if (r.short) return `truncated ${name}`;
+      const problem = prefixProblem({ address, prefixLength });
+      if (problem) return `${name}: ${problem}`;
+      return { type: name, address, prefixLength };
     }
     case FRAME_MTU_PROBE: {
       const pathId = r.u8();

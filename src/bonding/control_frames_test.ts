@@ -6,6 +6,8 @@ import {
   MAX_CONTROL_FRAME,
   MAX_FORWARDS_PER_FRAME,
   MAX_LINK_NAME_BYTES,
+  MAX_REFUSAL_REASON_BYTES,
+  MAX_REFUSALS_PER_ACK,
 } from "./control_frame_types.ts";
 import { decodeControlFrame, encodeControlFrame } from "./control_frames.ts";
 import { TestRandom } from "./test_random.ts";
@@ -39,10 +41,32 @@ const SAMPLES: ControlFrame[] = [
       { proto: "udp", port: 64999, to: Endpoint.parse("[fd00::10]:5000") },
     ],
   },
-  { type: "forward-ack", generation: 0xffffffff },
+  { type: "forward-ack", generation: 0xffffffff, part: 0, parts: 1, refused: [] },
   { type: "mtu-probe", pathId: 1, seq: 5, size: 1400 },
   { type: "mtu-ack", pathId: 1, seq: 5, size: 1400 },
+  {
+    type: "forward-ack",
+    generation: 3,
+    part: 1,
+    parts: 2,
+    refused: [
+      {
+        proto: "tcp",
+        port: 9000,
+        to: Endpoint.parse("192.168.1.10:80"),
+        reason: 'tcp/9000 is already forwarded to peers[1] ("office")',
+      },
+      { proto: "udp", port: 65001, to: Endpoint.parse("[fd00::10]:53"), reason: "ü" },
+    ],
+  },
+  { type: "lan-prefix", address: ip6("2001:db8:100:1::"), prefixLength: 64 },
+  { type: "lan-prefix", address: new Uint8Array(16), prefixLength: 0 },
+  { type: "lan-prefix-ack", address: ip6("2001:db8:100:1::"), prefixLength: 64 },
 ];
+
+function ip6(text: string): Uint8Array {
+  return Endpoint.parse(`[${text}]:1`).ip.slice();
+}
 
 function encode(frame: ControlFrame): Uint8Array {
   const buf = new Uint8Array(2048);
@@ -52,7 +76,10 @@ function encode(frame: ControlFrame): Uint8Array {
 /** Decoded frames hold Endpoint objects; compare them by their text. */
 function plain(frame: unknown): unknown {
   return JSON.parse(
-    JSON.stringify(frame, (_k, v) => v instanceof Endpoint ? v.toString() : v),
+    JSON.stringify(
+      frame,
+      (_k, v) => v instanceof Endpoint ? v.toString() : v instanceof Uint8Array ? [...v] : v,
+    ),
   );
 }
 
@@ -211,7 +238,7 @@ Deno.test("decode never throws on random bytes (fuzz, seeded)", () => {
     const bytes = rnd.bytes(rnd.int(64));
     // Give most inputs a plausible header so the body parsers get exercised.
     if (bytes.length >= 4 && rnd.chance(0.8)) {
-      bytes[0] = 0x11 + rnd.int(9);
+      bytes[0] = 0x11 + rnd.int(11);
       bytes[1] = 1;
       const len = rnd.chance(0.5) ? bytes.length - 4 : rnd.int(bytes.length);
       bytes[2] = len >> 8;
@@ -236,4 +263,71 @@ Deno.test("mutated valid frames decode to null or re-encode to the same bytes (f
     const again = encode(out.frame);
     assert.deepEqual(again, bytes.subarray(0, out.length), `mutation of ${frame.type}`);
   }
+});
+
+Deno.test("forward-ack: long reasons are cut at a character boundary, a full ack fits the MTU", () => {
+  const refused = Array.from({ length: MAX_REFUSALS_PER_ACK }, (_, i) => ({
+    proto: "udp" as const,
+    port: 1000 + i,
+    to: v6,
+    reason: "é".repeat(MAX_REFUSAL_REASON_BYTES),
+  }));
+  const bytes = encode({ type: "forward-ack", generation: 1, part: 0, parts: 1, refused });
+  assert.ok(bytes.length <= MAX_CONTROL_FRAME, `${bytes.length} bytes`);
+  const out = decodeControlFrame(bytes);
+  assert.ok(out.frame?.type === "forward-ack", out.reason);
+  assert.equal(out.frame.refused.length, MAX_REFUSALS_PER_ACK);
+  assert.equal(out.frame.refused[0].reason, "é".repeat(MAX_REFUSAL_REASON_BYTES / 2));
+  assert.throws(
+    () =>
+      encode({
+        type: "forward-ack",
+        generation: 1,
+        part: 0,
+        parts: 1,
+        refused: [...refused, refused[0]],
+      }),
+    /refused.length/,
+  );
+  assert.throws(
+    () => encode({ type: "forward-ack", generation: 1, part: 1, parts: 1, refused: [] }),
+    /part must be an integer in 0..0/,
+  );
+});
+
+Deno.test("forward-ack and lan-prefix decode name what is wrong", () => {
+  const reason = (b: Uint8Array) => decodeControlFrame(b).reason ?? "";
+  const ack = encode(SAMPLES[11]);
+  const parts = ack.slice();
+  parts[8] = 2; // part 2 of 2
+  assert.match(reason(parts), /forward-ack part 2 of 2/);
+  const many = ack.slice();
+  many[10] = MAX_REFUSALS_PER_ACK + 1;
+  assert.match(reason(many), /refusals, max 8/);
+  const proto = ack.slice();
+  proto[11] = 1;
+  assert.match(reason(proto), /forward-ack protocol 1 is neither tcp/);
+  // First refusal: 11 + proto 1 + port 2 + endpoint 7 = reason length at 21.
+  const text = ack.slice();
+  text[22] = 0xff;
+  assert.match(reason(text), /reason is not UTF-8/);
+  const long = ack.slice();
+  long[21] = MAX_REFUSAL_REASON_BYTES + 1;
+  assert.match(reason(long), /truncated|reason is 121 bytes/);
+
+  const prefix = encode(SAMPLES[12]);
+  const hostBits = prefix.slice();
+  hostBits[4 + 1 + 15] = 1;
+  assert.match(reason(hostBits), /lan-prefix: bits beyond \/64 are set/);
+  const length = prefix.slice();
+  length[4] = 129;
+  assert.match(reason(length), /prefix length 129 is not 0-128/);
+  assert.throws(
+    () => encode({ type: "lan-prefix", address: ip6("2001:db8::1"), prefixLength: 64 }),
+    /bits beyond \/64/,
+  );
+  assert.throws(
+    () => encode({ type: "lan-prefix-ack", address: new Uint8Array(4), prefixLength: 0 }),
+    /4 bytes, want 16/,
+  );
 });

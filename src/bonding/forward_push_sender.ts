@@ -4,9 +4,13 @@
  * when to (re)send them. A set is sent at once when it changes or the peer newly bonds, then
  * every FORWARD_RESEND_MS until the peer acknowledges that generation. `resend` starts over
  * (the caller does on every new session with the peer: a restarted VPS has lost the set).
+ * The VPS's ack may come in parts (its refusals); the set counts as acknowledged once every
+ * part of the current generation is in, and the refusals are kept for status.
  */
 import {
+  type ForwardAck,
   type ForwardEntry,
+  type ForwardRefusal,
   type ForwardSync,
   MAX_FORWARDS_PER_FRAME,
 } from "./control_frame_types.ts";
@@ -25,6 +29,9 @@ export class ForwardPushSender {
   #key = canonical([]);
   #acked = false;
   #nextSendAt = 0;
+  /** Ack parts of the current generation gathered so far, by part number. */
+  #ackParts: (readonly ForwardRefusal[] | undefined)[] = [];
+  #refused: readonly ForwardRefusal[] = [];
   sends = 0;
 
   /** `firstGeneration`: random per start, so a restarted router never repeats an old number. */
@@ -41,6 +48,11 @@ export class ForwardPushSender {
     return this.#acked;
   }
 
+  /** What the VPS refused of the acknowledged generation, with its reasons. */
+  get refused(): readonly ForwardRefusal[] {
+    return this.#refused;
+  }
+
   /** A new set: a new generation sent at the next tick. The same set again changes nothing. */
   set(forwards: readonly ForwardEntry[]): boolean {
     const key = canonical(forwards);
@@ -50,6 +62,8 @@ export class ForwardPushSender {
     this.#key = key;
     this.#acked = false;
     this.#nextSendAt = 0;
+    this.#ackParts = [];
+    this.#refused = [];
     return true;
   }
 
@@ -67,9 +81,18 @@ export class ForwardPushSender {
     return this.#frames;
   }
 
-  /** An ack for the current generation stops the resends; an older one is ignored. */
-  onAck(generation: number): boolean {
-    if (generation !== this.#generation) return false;
+  /**
+   * An ack part for the current generation; once every part is in, the resends stop and the
+   * refusals are kept. An older generation's ack is ignored (false); a part of the current one
+   * is taken (true) even while others are still missing.
+   */
+  onAck(ack: Pick<ForwardAck, "generation" | "part" | "parts" | "refused">): boolean {
+    if (ack.generation !== this.#generation) return false;
+    if (this.#ackParts.length !== ack.parts) this.#ackParts = new Array(ack.parts).fill(undefined);
+    this.#ackParts[ack.part] = ack.refused;
+    if (this.#ackParts.some((p) => p === undefined)) return true;
+    this.#refused = this.#ackParts.flatMap((p) => p ?? []);
+    this.#ackParts = [];
     this.#acked = true;
     return true;
   }

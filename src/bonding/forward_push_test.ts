@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type ForwardEntry, MAX_FORWARDS_PER_FRAME } from "./control_frame_types.ts";
+import {
+  type ForwardEntry,
+  type ForwardRefusal,
+  MAX_FORWARDS_PER_FRAME,
+  MAX_REFUSALS_PER_ACK,
+} from "./control_frame_types.ts";
+import { forwardAckFrames } from "./forward_push_ack.ts";
 import { FORWARD_RESEND_MS, ForwardPushSender } from "./forward_push_sender.ts";
 import { ForwardPushReceiver } from "./forward_push_receiver.ts";
 import { decodeControlFrame, encodeControlFrame } from "./control_frames.ts";
@@ -13,6 +19,10 @@ function entries(n: number): ForwardEntry[] {
   }));
 }
 
+function ack(generation: number, refused: ForwardRefusal[] = []) {
+  return { generation, part: 0, parts: 1, refused };
+}
+
 Deno.test("a set is sent at once, again every resend interval until acked, again on resend", () => {
   const s = new ForwardPushSender(41);
   assert.equal(s.set(entries(2)), true);
@@ -20,8 +30,8 @@ Deno.test("a set is sent at once, again every resend interval until acked, again
   assert.equal(s.due(0).length, 1);
   assert.equal(s.due(FORWARD_RESEND_MS - 1).length, 0);
   assert.equal(s.due(FORWARD_RESEND_MS).length, 1);
-  assert.equal(s.onAck(g - 1), false, "an older generation's ack does not count");
-  assert.equal(s.onAck(g), true);
+  assert.equal(s.onAck(ack(g - 1)), false, "an older generation's ack does not count");
+  assert.equal(s.onAck(ack(g)), true);
   assert.equal(s.due(10 * FORWARD_RESEND_MS).length, 0);
   s.resend();
   assert.deepEqual(s.due(10 * FORWARD_RESEND_MS + 1).map((f) => f.generation), [g]);
@@ -31,7 +41,7 @@ Deno.test("the same set again is no news; a change is a new generation sent at o
   const s = new ForwardPushSender(7);
   s.set(entries(1));
   s.due(0);
-  s.onAck(s.generation);
+  s.onAck(ack(s.generation));
   assert.equal(s.set(entries(1)), false);
   assert.equal(s.due(10).length, 0);
   const before = s.generation;
@@ -88,4 +98,43 @@ Deno.test("a newer generation discards the parts of an older one", () => {
   assert.equal(r.onSync(0, fresh), undefined);
   assert.equal(r.onSync(0, { ...old, part: 1 }), undefined, "the old generation is not completed");
   assert.equal(r.onSync(0, { ...fresh, part: 0 }), undefined, "the old part restarted gathering");
+});
+
+Deno.test("refusals come back in ack parts; acknowledged only once every part is in", () => {
+  const s = new ForwardPushSender(5);
+  s.set(entries(MAX_REFUSALS_PER_ACK + 3));
+  s.due(0);
+  const refused = entries(MAX_REFUSALS_PER_ACK + 1).map((e, i) => ({
+    ...e,
+    reason: `reason ${i}`,
+  }));
+  const frames = forwardAckFrames(s.generation, refused);
+  assert.deepEqual(frames.map((f) => [f.part, f.parts, f.refused.length]), [
+    [0, 2, MAX_REFUSALS_PER_ACK],
+    [1, 2, 1],
+  ]);
+  // Each part is a valid frame on the wire.
+  const buf = new Uint8Array(2048);
+  const wire = frames.map((f) => {
+    const d = decodeControlFrame(buf.slice(0, encodeControlFrame(f, buf)));
+    assert.ok(d.frame?.type === "forward-ack", d.reason);
+    return d.frame;
+  });
+  assert.equal(s.onAck(wire[1]), true);
+  assert.equal(s.acked, false, "one part of two is not an acknowledgement");
+  assert.deepEqual(s.refused, []);
+  assert.ok(s.due(FORWARD_RESEND_MS).length > 0, "still resent while a part is missing");
+  assert.equal(s.onAck(wire[0]), true);
+  assert.equal(s.acked, true);
+  // Read through a wider type: the earlier `deepEqual(s.refused, [])` narrowed it to never[].
+  const got: readonly ForwardRefusal[] = (s as ForwardPushSender).refused;
+  assert.deepEqual(got.map((r) => [r.port, r.reason]), refused.map((r) => [r.port, r.reason]));
+  // A new set forgets the old refusals until its own ack arrives.
+  s.set(entries(1));
+  assert.deepEqual(s.refused, []);
+  assert.equal(s.onAck(ack(s.generation - 1, refused)), false);
+  assert.equal(s.onAck(ack(s.generation)), true);
+  assert.equal(s.acked, true);
+  assert.deepEqual(s.refused, []);
+  assert.deepEqual(forwardAckFrames(9, []).map((f) => [f.parts, f.refused.length]), [[1, 0]]);
 });

@@ -101,10 +101,13 @@ Deno.test("reload prints what was applied and what is pending", async () => {
   });
 });
 
-Deno.test("speedtest of one link says it needs the bonding layer; flags are checked", async () => {
+Deno.test("speedtest of one link needs its daemon; flags are checked", async () => {
   const r = await bond(["speedtest", "dsl", "-socket", "/nonexistent.sock"]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /testing link "dsl" alone needs per-link sockets/);
+  assert.match(r.stderr, /no bond daemon is running for \/nonexistent\.sock/);
+  const other = await bond(["speedtest", "dsl", "--set", "lte", "-socket", "/nonexistent.sock"]);
+  assert.equal(other.code, 2, "--set of another link than the one tested is a usage error");
+  assert.match(other.stderr, /--set lte after a test of link "dsl" would write another link's/);
   const bad = await bond(["speedtest", "--seconds", "0"]);
   assert.equal(bad.code, 2);
   const both = await bond(["status", "-config", "x", "-socket", "y"]);
@@ -122,7 +125,10 @@ Deno.test("speedtest --set refuses, before measuring, links the bonded rate does
     assert.match(unknown.stderr, /--set cable: no such link in .*bond\.yaml \(links: dsl, lte\)/);
     const two = await bond(["speedtest", "--set", "dsl", "-socket", socket]);
     assert.equal(two.code, 1);
-    assert.match(two.stderr, /has 2 links, and this build measures only the bonded tunnel/);
+    assert.match(
+      two.stderr,
+      /has 2 links, and a test without LINK measures the bonded tunnel.*run bond speedtest dsl --set dsl/,
+    );
     assert.equal(await Deno.readTextFile(file), text, "the file must be untouched");
   }, "DIR/bond.yaml");
 });

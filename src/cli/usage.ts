@@ -12,8 +12,10 @@ export const USAGE = `usage: bond <command> [flags]
   bond reload [-config FILE | -socket PATH] [-json]
                                   the daemon re-reads its file (as SIGHUP does); a bad file is
                                   rejected with its problems and the old configuration runs on
-  bond speedtest [-seconds N] [-json] [-server ADDR] [-set LINK] [-config FILE | -socket PATH]
-                                  download and upload through the tunnel, against the VPS;
+  bond speedtest [LINK] [-seconds N] [-json] [-server ADDR] [-set LINK]
+                 [-config FILE | -socket PATH]
+                                  download and upload against the VPS: through the bonded
+                                  tunnel, or with LINK over that link alone, past the tunnel;
                                   -set writes the rates into the file as LINK's seeds
   bond config -output FILE [-role router|vps] [-force]
                                   write a commented starter configuration with a fresh key

@@ -66,7 +66,7 @@ Deno.test("validation problems arrive together in one ConfigError naming the fil
   const e = configError(() => parseConfigText(toYaml(v), "/etc/bond/bond.yaml"));
   assert.deepEqual(e.problems, [
     "extra: unknown key (known keys: role, private_key, private_key_file, interface, peers, " +
-    "links, scheduler, routing, nat, forwards, crypto, log, control, metrics)",
+    "links, scheduler, routing, nat, forwards, lan, crypto, log, control, metrics)",
     "interface.mtu: 1 out of range 1280-9000",
   ]);
   assert.match(e.message, /^\/etc\/bond\/bond.yaml: 2 problems:\nextra: unknown key/);

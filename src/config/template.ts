@@ -65,6 +65,13 @@ scheduler:
 routing:
   default_route: true              # all traffic through the tunnel, underlay kept reachable
 
+# The routed IPv6 /64 the VPS hands this router (when the VPS has nat.ipv6_prefix): put on
+# the LAN interface as <prefix>::1/64 and announced there, so LAN hosts get global addresses
+# by SLAAC. Without this section the prefix is only shown in bond status.
+# lan:
+#   interface: br-lan              # the LAN bridge or port
+#   router_advertisements: true    # false when odhcpd or radvd announces the prefix instead
+
 # Inbound port forwards, opened on the VPS (ports below 65000).
 # forwards:
 #   - proto: tcp                   # tcp | udp

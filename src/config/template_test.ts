@@ -49,3 +49,14 @@ Deno.test("a given private key is used as is", () => {
   assert.ok(t.text.includes(`private_key: ${encodeKey(priv)}`));
   assert.equal(t.publicKey, encodeKey(publicKey(priv)));
 });
+
+Deno.test("the router template's commented lan section validates once uncommented", () => {
+  const t = starterConfig("router");
+  const text = t.text
+    .replace(PEER_KEY_PLACEHOLDER, OTHER_SIDE)
+    .replace(/^# lan:$/m, "lan:")
+    .replace(/^# ( {2}(interface|router_advertisements):)/gm, "$1");
+  assert.match(text, /^lan:\n {2}interface: br-lan/m);
+  const c = parseConfigText(text, "bond.yaml");
+  assert.deepEqual(c.lan, { interface: "br-lan", routerAdvertisements: true });
+});

@@ -62,6 +62,12 @@ export interface PeerConfig {
   /** Router side only (and required there): where the VPS listens. */
   endpoint?: HostPort;
   /**
+   * Router side only: the VPS's address of the other family (`endpoint` as a list of an IPv4
+   * and an IPv6 address), so links of that family reach it too. A name in `endpoint` gives it
+   * by resolving to both.
+   */
+  alternateEndpoint?: HostPort;
+  /**
    * Inner source addresses accepted from this peer and routed to it.
    * @default router: [0.0.0.0/0, ::/0]; vps: required
    */
@@ -149,6 +155,20 @@ export interface BondConfig {
      * into the tunnel without NAT66. Absent: IPv6 from the tunnel is masqueraded (NAT66).
      */
     ipv6Prefix?: Cidr;
+  };
+  /**
+   * Router only: what to do with the routed IPv6 prefix (a /64) the VPS hands this router
+   * (its `nat.ipv6_prefix`). Absent: the prefix is only shown in status.
+   */
+  lan?: {
+    /** The LAN interface that gets `<prefix>::1/64`; absent: the prefix is only shown. */
+    interface?: string;
+    /**
+     * Announce the prefix on `interface` with Router Advertisements (SLAAC, default route,
+     * tunnel MTU); false when another daemon (odhcpd, radvd) announces it.
+     * @default true
+     */
+    routerAdvertisements: boolean;
   };
   /**
    * Router only: inbound port forwards, pushed to the VPS.

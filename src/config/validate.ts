@@ -17,6 +17,7 @@ import type {
 } from "./types.ts";
 import { interfaceNameProblem } from "./interface_name.ts";
 import { validateForwards } from "./validate_forwards.ts";
+import { validateLan } from "./validate_lan.ts";
 import { validateInterface } from "./validate_interface.ts";
 import { validateLinks } from "./validate_links.ts";
 import { validatePeers } from "./validate_peers.ts";
@@ -35,6 +36,7 @@ const TOP_KEYS = [
   "routing",
   "nat",
   "forwards",
+  "lan",
   "crypto",
   "log",
   "control",
@@ -47,7 +49,7 @@ const BACKENDS: readonly CryptoBackendPreference[] = ["auto", "openssl", "libsod
 const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
 /** Sections that belong to one role only, and why, for the error message. */
-const ROUTER_ONLY = ["links", "routing", "forwards"] as const;
+const ROUTER_ONLY = ["links", "routing", "forwards", "lan"] as const;
 const VPS_ONLY = ["nat"] as const;
 
 export interface ValidateOptions {
@@ -77,6 +79,7 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
   checkRoleSections(top, role);
   const links = role === "router" ? validateLinks(top) : [];
   const forwards = role === "router" ? validateForwards(top) : [];
+  const lan = role === "router" ? validateLan(top, iface?.name) : undefined;
   const scheduler = top.mapping("scheduler", ["mode"]);
   const mode = scheduler?.oneOf("mode", MODES) ?? "aggregate";
   const routing = role === "router" ? top.mapping("routing", ["default_route"]) : undefined;
@@ -103,6 +106,7 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
       routing: { defaultRoute },
       ...(nat ? { nat } : {}),
       forwards,
+      ...(lan ? { lan } : {}),
       crypto: { backend: backend ?? "auto" },
       log: { level },
       control,

@@ -10,6 +10,12 @@ import type { LinkConfig } from "./types.ts";
 
 const KEYS = ["name", "device", "source", "weight", "down_mbps", "up_mbps"] as const;
 
+/**
+ * Links a router may have: each is a path of its own, and a bonded peer keeps a fixed table of
+ * 8 paths (the data path's PATHS_PER_PEER).
+ */
+export const MAX_LINKS = 8;
+
 /** What an omitted `links:` means: one unbound socket that follows the default route. */
 export const DEFAULT_LINK: Readonly<LinkConfig> = { name: "default", weight: 1 };
 
@@ -19,6 +25,9 @@ export function validateLinks(top: MappingReader): LinkConfig[] {
   if (!items) return [];
   if (items.length === 0) {
     top.fail("links", "empty list: name at least one link, or omit links to use the default route");
+  }
+  if (items.length > MAX_LINKS) {
+    top.fail("links", `${items.length} links; at most ${MAX_LINKS} are bonded together`);
   }
   const links: LinkConfig[] = [];
   const seen = new Map<string, number>();

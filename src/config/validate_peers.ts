@@ -72,7 +72,9 @@ function validatePeer(
     required: false,
     baseDir,
   });
-  const endpoint = readEndpoint(r, role);
+  const endpoints = readEndpoints(r, role);
+  const endpoint = endpoints?.[0];
+  const alternateEndpoint = endpoints?.[1];
 
   let allowedIps: Cidr[] | undefined;
   if (r.has("allowed_ips")) {
@@ -96,6 +98,7 @@ function validatePeer(
     publicKey,
     ...(presharedKey ? { presharedKey } : {}),
     ...(endpoint ? { endpoint } : {}),
+    ...(alternateEndpoint ? { alternateEndpoint } : {}),
     allowedIps,
     persistentKeepalive: keepalive ?? 0,
     forwards,
@@ -133,20 +136,69 @@ function checkReach(top: MappingReader, peers: (PeerConfig | undefined)[]): void
   });
 }
 
-function readEndpoint(r: MappingReader, role: Role | undefined): HostPort | undefined {
+/**
+ * `endpoint`: one host:port (an IP literal or a name, whose A and AAAA records both count), or
+ * a list of two IP literals of different families: the same VPS's IPv4 and IPv6 addresses, so
+ * links of either family can reach it.
+ */
+function readEndpoints(r: MappingReader, role: Role | undefined): HostPort[] | undefined {
   if (role === "vps" && r.has("endpoint")) {
     return r.fail("endpoint", "only for role router (the VPS learns endpoints from handshakes)");
   }
   if (role === "router" && !r.has("endpoint")) {
     return r.fail("endpoint", "missing: the router must know where its VPS listens (host:port)");
   }
-  const text = r.string("endpoint");
-  if (text === undefined) return undefined;
-  try {
-    return parseHostPort(text);
-  } catch (e) {
-    return r.fail("endpoint", (e as Error).message);
+  if (!r.has("endpoint")) return undefined;
+  if (!Array.isArray(r.raw("endpoint"))) {
+    const text = r.string("endpoint");
+    if (text === undefined) return undefined;
+    try {
+      return [parseHostPort(text)];
+    } catch (e) {
+      return r.fail("endpoint", (e as Error).message);
+    }
   }
+  const items = r.list("endpoint")!;
+  if (items.length === 0 || items.length > 2) {
+    return r.fail(
+      "endpoint",
+      `want host:port, or a list of the VPS's IPv4 and IPv6 endpoints (two), got ${items.length}`,
+    );
+  }
+  const out: HostPort[] = [];
+  items.forEach((item, i) => {
+    const path = indexPath(r.pathOf("endpoint"), i);
+    if (typeof item !== "string" || item === "") {
+      r.problems.add(path, "want host:port");
+      return;
+    }
+    try {
+      const hp = parseHostPort(item);
+      if (items.length > 1 && familyOfLiteral(hp.host) === undefined) {
+        r.problems.add(
+          path,
+          `in a list, want an IP address (a name gives both families by itself)`,
+        );
+        return;
+      }
+      out.push(hp);
+    } catch (e) {
+      r.problems.add(path, (e as Error).message);
+    }
+  });
+  if (out.length !== items.length) return undefined;
+  if (out.length === 2 && familyOfLiteral(out[0].host) === familyOfLiteral(out[1].host)) {
+    return r.fail(
+      "endpoint",
+      "the two endpoints are of the same family; want one IPv4 and one IPv6 address",
+    );
+  }
+  return out;
+}
+
+function familyOfLiteral(host: string): 4 | 6 | undefined {
+  if (host.includes(":")) return 6;
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) ? 4 : undefined;
 }
 
 /** Names label status lines and keys identify peers on the wire: both must be unique. */

@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 import { ConfigError } from "../config/config_error.ts";
 import { formatHostPort } from "../config/host_port.ts";
 import { loadConfig } from "../config/load.ts";
-import type { BondConfig } from "../config/types.ts";
+import type { BondConfig, LinkConfig, SchedulerMode } from "../config/types.ts";
+import type { LinkReloadResult } from "../roles/live_links.ts";
 import type { TunnelStatus } from "../datapath/messages.ts";
 import { getLogLevel, logger, setLogLevel } from "../log.ts";
 import { ControlServer } from "./control_server.ts";
@@ -20,8 +21,11 @@ import type { ReloadStatusDoc, StatusDocument } from "./status_document.ts";
 import { statusMetrics } from "./status_metrics.ts";
 import { buildStatusDocument } from "./status_snapshot.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
-import { SPEEDTEST_PORT } from "./speedtest_protocol.ts";
+import { LINK_SPEEDTEST_PORT, SPEEDTEST_PORT } from "./speedtest_protocol.ts";
+import { LinkGrants } from "./link_speedtest_grants.ts";
+import { LinkSpeedtestResponder } from "./link_speedtest_responder.ts";
 import type { VpsEdge } from "../roles/vps_egress.ts";
+import type { LanPrefixStatus } from "../roles/lan_prefix.ts";
 import type { ForwardEntry } from "../bonding/control_frame_types.ts";
 import { forwardToEntry } from "../edge/forward_entries.ts";
 
@@ -30,9 +34,19 @@ export interface OperationsOptions {
   configPath: string;
   /** `--debug` keeps the log level at debug whatever the file says. */
   debug: boolean;
-  dataPath: { status(): Promise<TunnelStatus>; setForwards(forwards: ForwardEntry[]): void };
+  dataPath: {
+    status(): Promise<TunnelStatus>;
+    setForwards(forwards: ForwardEntry[]): void;
+    setSchedulerMode(mode: SchedulerMode): void;
+  };
+  /** Router: applies a reload's link changes to the running tunnel. */
+  links?: {
+    apply(current: readonly LinkConfig[], next: readonly LinkConfig[]): Promise<LinkReloadResult>;
+  };
   /** VPS: its edge (nftables table and forwards); absent on a router. */
   edge?: VpsEdge;
+  /** Router: the routed LAN prefix from the VPS, for status; absent on a VPS. */
+  lanPrefix?: { status(): LanPrefixStatus };
   teardown: { add(what: string, undo: () => void | Promise<void>): void };
 }
 
@@ -55,6 +69,7 @@ export class Operations {
   };
   #metrics: MetricsServer | undefined;
   #speedtest: SpeedtestResponder | undefined;
+  #linkSpeedtest: LinkSpeedtestResponder | undefined;
   #control: ControlServer | undefined;
   /** Reloads run one at a time (SIGHUP and `bond reload` may arrive together). */
   #reloading: Promise<unknown> = Promise.resolve();
@@ -84,11 +99,16 @@ export class Operations {
     teardown.add("metrics listener", () => ops.#metrics?.stop());
 
     if (opts.config.role === "vps") {
+      // Per-link tests: the public link responder serves grants the tunnel responder issues.
+      const grants = new LinkGrants();
+      ops.#linkSpeedtest = new LinkSpeedtestResponder(LINK_SPEEDTEST_PORT, grants, ops.#log);
+      teardown.add("speedtest link responder", () => ops.#linkSpeedtest?.stop());
       ops.#speedtest = new SpeedtestResponder(
         opts.config.interface.address,
         opts.config.peers.flatMap((p) => p.allowedIps),
         SPEEDTEST_PORT,
         ops.#log,
+        ops.#linkSpeedtest.listening.length > 0 ? { grants, port: LINK_SPEEDTEST_PORT } : undefined,
       );
       teardown.add("speedtest responder", () => ops.#speedtest?.stop());
     }
@@ -116,8 +136,12 @@ export class Operations {
       logLevel: getLogLevel(),
       reload: this.#reload,
       metricsListen: this.#metrics?.address ?? null,
-      speedtestListen: this.#speedtest?.listening ?? [],
+      speedtestListen: [
+        ...this.#speedtest?.listening ?? [],
+        ...this.#linkSpeedtest?.listening ?? [],
+      ],
       edgeForwards: this.opts.edge?.rows() ?? [],
+      lanPrefix: this.opts.lanPrefix?.status(),
     });
   }
 
@@ -159,6 +183,13 @@ export class Operations {
         report.applied = report.applied.filter((a) => !a.startsWith("metrics.listen"));
         report.needs_restart.push(failed);
       }
+    }
+    if (plan.schedulerChanged) this.opts.dataPath.setSchedulerMode(effective.scheduler.mode);
+    if (plan.linksChanged && this.opts.links !== undefined) {
+      const result = await this.opts.links.apply(this.#config.links, next.links);
+      report.applied.push(...result.applied);
+      report.needs_restart.push(...result.failed);
+      effective.links = result.effective;
     }
     if (plan.forwardsChanged) {
       this.opts.dataPath.setForwards(effective.forwards.map(forwardToEntry));

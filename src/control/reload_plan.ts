@@ -1,15 +1,17 @@
 /**
  * What a reload changes: the new file compared key by key with what runs.
  *
- * - live: log.level, metrics.listen, scheduler.mode (recorded; the scheduler reads it once
- *   links exist) take effect at once; so do the router's `forwards` (pushed to the VPS again)
- *   and, on the VPS, `peers[].forwards` and `peers[].reach` (the edge's nftables table is
- *   rebuilt in one transaction) while the peer list itself is unchanged;
- * - pending: links are accepted and shown, but this build does not act on them
- *   (the tunnel keeps the socket of the first link it started with);
+ * - live: log.level, metrics.listen, scheduler.mode (bonded peers switch schedulers) take
+ *   effect at once; so do the router's `links` (added, removed, moved or retuned on the running
+ *   tunnel by the daemon, see src/roles/live_links.ts, which reports what it could not apply)
+ *   and `forwards` (pushed to the VPS again) and, on the VPS, `peers[].forwards` and
+ *   `peers[].reach` (the edge's nftables table is rebuilt in one transaction) while the peer
+ *   list itself is unchanged;
+ * - pending: kept in the report's shape for keys a build accepts before it acts on them; none
+ *   today;
  * - needs restart: everything the tunnel was built from (keys, peers, interface, routing, NAT,
- *   crypto, the control socket, the first link's device and source). The data path takes its
- *   peers once at start, so peer changes are reported here instead of pretended.
+ *   crypto, the control socket). The data path takes its peers once at start, so peer changes
+ *   are reported here instead of pretended.
  *
  * Restart keys are compared with the configuration the daemon started with, the others with the
  * one in effect, so reloading the same edited file twice reports the same restart list.
@@ -28,6 +30,9 @@ export interface ReloadPlan {
   edgeChanged: boolean;
   /** Router: its forwards changed, so they are pushed to the VPS again. */
   forwardsChanged: boolean;
+  schedulerChanged: boolean;
+  /** Router: its links changed; the daemon applies them and reports each change. */
+  linksChanged: boolean;
 }
 
 export function planReload(started: BondConfig, current: BondConfig, next: BondConfig): ReloadPlan {
@@ -42,7 +47,7 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
     listenText(current),
     listenText(next),
   );
-  change("scheduler.mode", current.scheduler.mode, next.scheduler.mode);
+  const schedulerChanged = change("scheduler.mode", current.scheduler.mode, next.scheduler.mode);
   // Router: pushed to the VPS again, which applies them live.
   const forwardsChanged = canonical(current.forwards) !== canonical(next.forwards);
   if (forwardsChanged) {
@@ -53,7 +58,7 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
   applied.push(...edge.applied);
 
   const pending: string[] = [];
-  if (canonical(current.links) !== canonical(next.links)) pending.push("links");
+  const linksChanged = canonical(current.links) !== canonical(next.links);
 
   return {
     report: { applied, needs_restart: restartKeys(started, next), pending },
@@ -70,6 +75,8 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
     metricsChanged,
     edgeChanged: edge.applied.length > 0,
     forwardsChanged,
+    schedulerChanged,
+    linksChanged,
   };
 }
 
@@ -124,10 +131,8 @@ function restartKeys(started: BondConfig, next: BondConfig): string[] {
       cmp(`${at}.persistent_keepalive`, a.persistentKeepalive, b.persistentKeepalive);
     });
   }
-  const [l0, n0] = [started.links[0], next.links[0]];
-  cmp("links[0].device", l0?.device, n0?.device);
-  cmp("links[0].source", l0?.source?.text, n0?.source?.text);
   cmp("routing.default_route", started.routing.defaultRoute, next.routing.defaultRoute);
+  cmp("lan", started.lan, next.lan);
   cmp("nat.public_interface", started.nat?.publicInterface, next.nat?.publicInterface);
   cmp("crypto.backend", started.crypto.backend, next.crypto.backend);
   cmp("control.socket", started.control.socket, next.control.socket);

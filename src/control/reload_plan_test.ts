@@ -64,22 +64,30 @@ Deno.test("peer, key, interface and crypto changes are reported as needing a res
   assert.equal(plan.effective.interface.effectiveMtu, c.interface.effectiveMtu);
 });
 
-Deno.test("links are pending, forwards applied; the first link's socket needs a restart", () => {
+Deno.test("links and the scheduler mode are live (the daemon applies links); forwards applied", () => {
   const c = config();
   const added = config((v) => v.links.push({ name: "sat", device: "sat0" }));
   let plan = planReload(c, c, added);
-  assert.deepEqual(plan.report, { applied: [], needs_restart: [], pending: ["links"] });
+  assert.deepEqual(plan.report, { applied: [], needs_restart: [], pending: [] });
+  assert.equal(plan.linksChanged, true);
   assert.deepEqual(plan.effective.links.map((l) => l.name), ["dsl", "lte", "sat"]);
 
   const moved = config((v) => {
     v.links[0].device = "eth9";
     v.forwards = [];
+    v.scheduler = { mode: "redundant" };
   });
   plan = planReload(c, c, moved);
-  assert.deepEqual(plan.report.pending, ["links"]);
+  assert.equal(plan.linksChanged, true);
   assert.equal(plan.forwardsChanged, true);
+  assert.equal(plan.schedulerChanged, true);
   assert.ok(plan.report.applied.includes("forwards: 1 -> 0 entries"), plan.report.applied.join());
-  assert.deepEqual(plan.report.needs_restart, ["links[0].device"]);
+  assert.ok(plan.report.applied.includes("scheduler.mode: aggregate -> redundant"));
+  assert.deepEqual(plan.report.needs_restart, [], "even the first link's device is live now");
+
+  plan = planReload(c, c, config());
+  assert.equal(plan.linksChanged, false);
+  assert.equal(plan.schedulerChanged, false);
 });
 
 Deno.test("restart keys are compared with what started, live keys with what is in effect", () => {

@@ -3,31 +3,39 @@
  * addresses, and a connection is served only when its source lies in a peer's allowed IPs; a
  * forged source from outside could not complete the TCP handshake, since the replies go down the
  * tunnel to the real peer. At most a few tests run at once and each is bounded in time.
+ *
+ * It also hands out grants for the link responder (link_speedtest_responder.ts): being reachable
+ * here is what proves a client is one of the VPS's peers.
  */
 import type { Cidr } from "../net/cidr.ts";
 import { parseIpAddress } from "../net/ip_address.ts";
 import { AllowedIps } from "../protocol/allowed_ips.ts";
 import type { Logger } from "../log.ts";
 import { LineReader } from "./line_reader.ts";
+import type { LinkGrants } from "./link_speedtest_grants.ts";
 import {
-  CHUNK_BYTES,
+  type GrantAnswer,
+  type GrantRequest,
   MAX_REQUEST_LINE,
-  parseSpeedtestRequest,
+  parseResponderRequest,
   type SpeedtestRequest,
 } from "./speedtest_protocol.ts";
-import { writeAll } from "./write_all.ts";
+import { answerLine, closeQuietly, serveTest } from "./speedtest_serve.ts";
 
-const MAX_CONCURRENT_TESTS = 4;
+export const MAX_CONCURRENT_TESTS = 4;
 /** Time for a client to send its request line. */
 const REQUEST_TIMEOUT_MS = 5000;
-/** After the requested duration, how long an upload may still take to finish. */
-const UPLOAD_GRACE_MS = 5000;
+
+/** Where grants come from and which port they open (the VPS's link responder). */
+export interface GrantIssuer {
+  grants: LinkGrants;
+  port: number;
+}
 
 export class SpeedtestResponder {
   readonly #listeners: Deno.Listener[] = [];
   readonly #active = new Set<Deno.Conn>();
   readonly #allowed = new AllowedIps<true>();
-  readonly #chunk = new Uint8Array(CHUNK_BYTES);
   /** host:port of each listener, for status. */
   readonly listening: string[] = [];
   #closed = false;
@@ -41,6 +49,8 @@ export class SpeedtestResponder {
     peerAllowedIps: Cidr[],
     port: number,
     private readonly log: Logger,
+    /** Absent: grant requests are refused (no link responder runs). */
+    private readonly issuer?: GrantIssuer,
   ) {
     for (const c of peerAllowedIps) this.#allowed.insert(c.text, true);
     for (const a of interfaceAddresses) {
@@ -101,60 +111,30 @@ export class SpeedtestResponder {
   async #serve(conn: Deno.Conn, from: string): Promise<void> {
     const lines = new LineReader(conn, MAX_REQUEST_LINE);
     const timer = setTimeout(() => closeQuietly(conn), REQUEST_TIMEOUT_MS);
-    let req: SpeedtestRequest | { error: string };
+    let req: SpeedtestRequest | GrantRequest | { error: string };
     try {
       const line = await lines.next();
       if (line === null) return;
-      req = parseSpeedtestRequest(line);
+      req = parseResponderRequest(line);
     } catch {
       return;
     } finally {
       clearTimeout(timer);
     }
-    if ("error" in req) {
-      await writeAll(conn, new TextEncoder().encode(JSON.stringify(req) + "\n")).catch(() => {});
-      return;
-    }
-    this.log.info(`speedtest ${req.test} started`, { from, seconds: req.seconds });
-    try {
-      if (req.test === "download") await this.#send(conn, req.seconds * 1000);
-      else await this.#receive(conn, req.seconds * 1000 + UPLOAD_GRACE_MS);
-    } catch (err) {
-      this.log.debug(`speedtest ${req.test} ended early: ${(err as Error).message}`, { from });
-    }
+    if ("error" in req) return await answerLine(conn, req);
+    if ("grant" in req) return await answerLine(conn, this.#grant(from));
+    await serveTest(conn, req, from, () => this.#closed, this.log);
   }
 
-  async #send(conn: Deno.Conn, ms: number): Promise<void> {
-    const end = performance.now() + ms;
-    while (performance.now() < end && !this.#closed) await writeAll(conn, this.#chunk);
-  }
-
-  async #receive(conn: Deno.Conn, limitMs: number): Promise<void> {
-    const buf = new Uint8Array(CHUNK_BYTES);
-    const timer = setTimeout(() => closeQuietly(conn), limitMs);
-    let bytes = 0;
-    let first = 0;
-    let last = 0;
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        last = performance.now();
-        if (bytes === 0) first = last;
-        bytes += n;
-      }
-    } finally {
-      clearTimeout(timer);
+  #grant(from: string): GrantAnswer | { error: string } {
+    if (this.issuer === undefined) return { error: "no link responder runs on this VPS" };
+    const now = Date.now();
+    const grant = this.issuer.grants.issue(now);
+    if (grant === undefined) {
+      this.log.info("speedtest: refused a grant, too many outstanding", { from });
+      return { error: "too many link tests granted at once; try again in 30 s" };
     }
-    const receipt = { bytes, ms: Math.round((last - first) * 1000) / 1000 };
-    await writeAll(conn, new TextEncoder().encode(JSON.stringify(receipt) + "\n"));
-  }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
+    this.log.debug("speedtest: granted a link test", { from });
+    return { token: grant.token, port: this.issuer.port, expires_ms: grant.expiresAtMs - now };
   }
 }

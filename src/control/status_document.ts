@@ -63,13 +63,29 @@ export interface ForwardStatusDoc {
   to: string;
   /**
    * Router: "configured" until the peer bonds, "sent" until it acknowledges them,
-   * "acknowledged" once it has (refusals show in the VPS's status and log).
+   * "acknowledged" once it has, or "refused" with the VPS's `reason`.
    * VPS: "pushed" or "static" when in the nftables table, "refused" with `reason`.
    */
   state: string;
   /** VPS: the peer the forward belongs to; null on a router. */
   peer: string | null;
   /** Why the VPS refused it; null otherwise. */
+  reason: string | null;
+}
+
+/** Router: the routed IPv6 prefix the VPS hands it (`nat.ipv6_prefix` there) and its LAN use. */
+export interface LanPrefixDoc {
+  /**
+   * "none": the VPS has handed none; "received": known, not put on a LAN (no lan.interface);
+   * "applied": the router's address of it is on `interface`; "failed": see `reason`.
+   */
+  state: "none" | "received" | "applied" | "failed";
+  /** `2001:db8:100::/64`; null when none. */
+  prefix: string | null;
+  /** `lan.interface`; null when not configured. */
+  interface: string | null;
+  /** Router Advertisements for the prefix are being sent on `interface`. */
+  advertising: boolean;
   reason: string | null;
 }
 
@@ -106,6 +122,8 @@ export interface StatusDocument {
   peers: PeerStatusDoc[];
   links: LinkStatusDoc[];
   forwards: ForwardStatusDoc[];
+  /** Router: the routed LAN prefix; null on a VPS. */
+  lan_prefix: LanPrefixDoc | null;
   /** Data path and protocol counters by name, drop reasons included. */
   counters: Record<string, number>;
   metrics: { listen: string | null };
@@ -207,6 +225,13 @@ const DOCUMENT = shape({
     to: str,
     state: str,
     peer: orNull(str),
+    reason: orNull(str),
+  })),
+  lan_prefix: orNull(shape({
+    state: oneOf("none", "received", "applied", "failed"),
+    prefix: orNull(str),
+    interface: orNull(str),
+    advertising: bool,
     reason: orNull(str),
   })),
   counters,

@@ -5,11 +5,13 @@
  */
 import { formatHostPort } from "../config/host_port.ts";
 import type { PeerForwardRow } from "../edge/vps_forwards.ts";
-import type { BondConfig, LogLevel } from "../config/types.ts";
+import type { BondConfig, ForwardConfig, LogLevel } from "../config/types.ts";
+import { forwardToEntry } from "../edge/forward_entries.ts";
 import type { PeerStatus, TunnelStatus } from "../datapath/messages.ts";
 import { REJECT_AFTER_TIME } from "../protocol/constants.ts";
 import { VERSION } from "../version.ts";
 import {
+  type LanPrefixDoc,
   type LinkStatusDoc,
   type PeerStatusDoc,
   type ReloadStatusDoc,
@@ -31,6 +33,8 @@ export interface StatusInputs {
   speedtestListen: string[];
   /** VPS: every peer's forwards, accepted and refused. */
   edgeForwards?: PeerForwardRow[];
+  /** Router: the routed LAN prefix; absent: none received (or a VPS). */
+  lanPrefix?: LanPrefixDoc;
 }
 
 export function buildStatusDocument(i: StatusInputs): StatusDocument {
@@ -58,9 +62,9 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
     crypto: { backend: i.tunnel.aead },
     scheduler: { mode: c.scheduler.mode },
     peers,
-    links: c.links.map((l, index): LinkStatusDoc => {
+    links: c.links.map((l): LinkStatusDoc => {
       // What the data path reports of this link (router); absent on a VPS or before start.
-      const run = i.tunnel.links?.[index];
+      const run = i.tunnel.links?.find((r) => r.name === l.name);
       return {
         name: l.name,
         device: l.device ?? null,
@@ -83,19 +87,42 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
     }),
     forwards: c.role === "vps"
       ? (i.edgeForwards ?? []).map((f) => ({ ...f }))
-      : c.forwards.map((f) => ({
-        proto: f.proto,
-        port: f.port,
-        to: formatHostPort(f.to),
-        state: routerForwardState(i.tunnel),
-        peer: null,
-        reason: null,
-      })),
+      : c.forwards.map((f) => {
+        const reason = refusalOf(i.tunnel, f);
+        return {
+          proto: f.proto,
+          port: f.port,
+          to: formatHostPort(f.to),
+          state: reason === null ? routerForwardState(i.tunnel) : "refused",
+          peer: null,
+          reason,
+        };
+      }),
+    lan_prefix: c.role === "vps" ? null : { ...(i.lanPrefix ?? NO_LAN_PREFIX(c)) },
     counters: { ...i.tunnel.counters },
     metrics: { listen: i.metricsListen },
     speedtest: { listen: [...i.speedtestListen] },
     reload: { ...i.reload },
   };
+}
+
+const NO_LAN_PREFIX = (c: BondConfig): LanPrefixDoc => ({
+  state: "none",
+  prefix: null,
+  interface: c.lan?.interface ?? null,
+  advertising: false,
+  reason: null,
+});
+
+/** Router: why the VPS refused forward `f` of the acknowledged set, or null. */
+function refusalOf(t: TunnelStatus, f: ForwardConfig): string | null {
+  if (!t.forwardPush?.acked) return null;
+  const wire = forwardToEntry(f);
+  const to = wire.to.toString();
+  const hit = t.forwardPush.refused?.find((r) =>
+    r.proto === wire.proto && r.port === wire.port && r.to.toString() === to
+  );
+  return hit?.reason ?? null;
 }
 
 function routerForwardState(t: TunnelStatus): string {

@@ -3,7 +3,7 @@
  * forwards. Every fact comes from the status document, so the text and `--json` never disagree.
  */
 import { formatBytes, formatDuration, formatMbps } from "./human_units.ts";
-import type { StatusDocument } from "./status_document.ts";
+import type { LanPrefixDoc, StatusDocument } from "./status_document.ts";
 import { renderTable } from "./text_table.ts";
 
 const NONE = "-";
@@ -24,6 +24,8 @@ export function formatStatus(doc: StatusDocument): string {
   ];
   if (doc.metrics.listen) facts.push(["metrics", `http://${doc.metrics.listen}/metrics`]);
   if (doc.speedtest.listen.length > 0) facts.push(["speedtest", doc.speedtest.listen.join(", ")]);
+  // "lan ipv6": the routed prefix from the VPS (a label no wider than the others).
+  if (doc.lan_prefix) facts.push(["lan ipv6", lanPrefixLine(doc.lan_prefix)]);
   facts.push(["config", doc.config_file]);
   const reload = reloadLine(doc);
   if (reload) facts.push(["reload", reload]);
@@ -98,6 +100,16 @@ export function formatStatus(doc: StatusDocument): string {
     ));
   }
   return out.join("\n") + "\n";
+}
+
+/** "none", "2001:db8:100::/64 received", "... applied on br-lan, advertising", "... failed: why". */
+function lanPrefixLine(p: LanPrefixDoc): string {
+  if (p.prefix === null) return p.state === "failed" ? `failed: ${p.reason}` : "none";
+  const parts = [`${p.prefix} ${p.state}`];
+  if (p.state === "applied" && p.interface) parts[0] += ` on ${p.interface}`;
+  if (p.advertising) parts.push("advertising");
+  const line = parts.join(", ");
+  return p.reason === null ? line : `${line}: ${p.reason}`;
 }
 
 function tunnelLine(doc: StatusDocument): string {

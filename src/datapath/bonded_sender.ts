@@ -15,8 +15,10 @@ import { PathTable } from "../bonding/path_table.ts";
 import { createScheduler, type Scheduler, type SchedulerMode } from "../bonding/scheduler.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 
-/** Paths a bonded peer may have: link ids 0..7 (the lab and the config have at most 8). */
-export const PATHS_PER_PEER = 8;
+import { MAX_LINKS } from "../config/validate_links.ts";
+
+/** Paths a bonded peer may have: link ids 0..7 (a router has at most MAX_LINKS links). */
+export const PATHS_PER_PEER = MAX_LINKS;
 /** Send log entries per path: a report interval plus a round trip at ~40 000 packets/s. */
 export const SEND_LOG_ENTRIES = 4096;
 
@@ -38,19 +40,33 @@ export function createBondedPeerMemory(): BondedPeerMemory {
 
 export class BondedSender {
   readonly table: PathTable;
-  readonly scheduler: Scheduler;
+  scheduler: Scheduler;
   readonly logs: PathSendLog[];
   /** Socket index per path; -1 when the path does not exist. */
   readonly socket = new Int32Array(PATHS_PER_PEER).fill(-1);
   /** Endpoint per path; null: the peer's current endpoint (the router's paths all lead there). */
   readonly endpoint: (Endpoint | null)[] = new Array(PATHS_PER_PEER).fill(null);
-  readonly #aggregate: AggregateScheduler | undefined;
+  #aggregate: AggregateScheduler | undefined;
+  #mode: SchedulerMode;
 
   constructor(mode: SchedulerMode, memory: BondedPeerMemory) {
     this.table = new PathTable(PATHS_PER_PEER, memory.table);
+    this.#mode = mode;
     this.scheduler = createScheduler(mode, this.table);
     this.#aggregate = this.scheduler instanceof AggregateScheduler ? this.scheduler : undefined;
     this.logs = memory.sendLogs.map((buf) => new PathSendLog(SEND_LOG_ENTRIES, buf));
+  }
+
+  get mode(): SchedulerMode {
+    return this.#mode;
+  }
+
+  /** A reload changed the mode: a fresh scheduler over the same paths and logs. */
+  setMode(mode: SchedulerMode): void {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    this.scheduler = createScheduler(mode, this.table);
+    this.#aggregate = this.scheduler instanceof AggregateScheduler ? this.scheduler : undefined;
   }
 
   /** A path appears, moves, or (socket -1) goes away. */

@@ -12,32 +12,43 @@
  * probes are echoed at once on their path. A peer that never bonds stays plain WireGuard.
  * Forward sync: the router sends its `forwards:` to a bonded peer (forward_push_sender.ts)
  * until acked; the VPS gathers them (forward_push_receiver.ts), hands them to `onForwards` and
- * acks once they are applied. A stock peer never answers a hello, so never gets one.
+ * acks once they are applied, naming what it refused. A stock peer never answers a hello,
+ * so never gets one.
+ * LAN prefix: the VPS tells each bonded peer its routed /64 (lan_prefix_push.ts) until the
+ * router echoes it; the router hands changes to `wantLanPrefix`'s handler.
  * Garbage is counted and dropped; nothing here throws on what a peer sends.
  */
 import { decodeControlFrame, encodeControlFrame } from "../bonding/control_frames.ts";
 import {
   type ControlFrame,
   type ForwardEntry,
+  type ForwardRefusal,
   type ForwardSync,
   MAX_CONTROL_FRAME,
+  type WirePrefix,
 } from "../bonding/control_frame_types.ts";
 import { ForwardPushSender } from "../bonding/forward_push_sender.ts";
 import { ForwardPushReceiver } from "../bonding/forward_push_receiver.ts";
+import { forwardAckFrames } from "../bonding/forward_push_ack.ts";
+import { LanPrefixPush, LanPrefixReceiver } from "../bonding/lan_prefix_push.ts";
 import { log } from "../log.ts";
-import type { Endpoint } from "../protocol/endpoint.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
 import type { ControlPlane } from "./control_plane.ts";
 import { LearnedPaths } from "./learned_paths.ts";
-import type { DataPathOptions, LinkStatus, PathStatus } from "./messages.ts";
+import type { DataPathLink, DataPathOptions, LinkStatus, PathStatus } from "./messages.ts";
 import { PATHS_PER_PEER } from "./bonded_sender.ts";
 import { PeerPathMonitor } from "./peer_path_monitor.ts";
 import { PATH_DOWN, pathStateName } from "../bonding/path_health.ts";
 import type { SchedulerMode } from "../bonding/scheduler.ts";
-import { HELLO_INTERVAL_MS, type HelloLink, RouterLinks } from "./router_links.ts";
+import { HELLO_INTERVAL_MS, linkRoute, RouterLinks } from "./router_links.ts";
 import type { SocketTraffic } from "./socket_traffic.ts";
+import type { SocketSlots } from "./socket_slots.ts";
+import { LinkIds } from "./link_ids.ts";
 
 /** A path or link without a hello (VPS) or ack (router) for this long is "silent". */
 export const LINK_SILENT_MS = 3 * HELLO_INTERVAL_MS + 1000;
+/** VPS: a router path silent this long is forgotten (its status row goes). */
+export const PATH_FORGET_MS = 60_000;
 /** How often probes, hellos and reports are considered (probes go every 50 ms when idle). */
 export const BONDING_TICK_MS = 10;
 
@@ -64,6 +75,8 @@ export function newBondingCounters() {
     forwardAcksReceived: 0,
     forwardSyncsReceived: 0,
     forwardAcksSent: 0,
+    /** Probes that came in on the socket of a link being removed: left unanswered. */
+    probesOnRemovedLinks: 0,
   };
 }
 
@@ -71,9 +84,19 @@ export class BondingPlane {
   readonly counters = newBondingCounters();
   readonly #plane: ControlPlane;
   readonly #traffic: SocketTraffic;
-  #router: RouterLinks | undefined;
-  readonly #helloLinks: HelloLink[];
+  readonly #slots: SocketSlots;
+  /** Router: its links by id (hellos, acks); undefined on a VPS. */
+  readonly #router: RouterLinks | undefined;
+  /** Router: whether hellos run (several links, or forwards to push). */
+  #hellos = false;
+  readonly #linkIds: LinkIds;
+  /** Router: each link's settings, by link id. */
+  readonly #links: (DataPathLink | undefined)[] = [];
+  /** Router: sockets of removed links, drained but no longer answering probes. */
+  readonly #removedSockets = new Set<number>();
   readonly #epoch: number;
+  /** Router: per peer, its endpoint of the other family (links of that family go there). */
+  readonly #alternates: (Endpoint | undefined)[];
   /** Router: its forwards for the peer; undefined until the daemon gives them. */
   #pusher: ForwardPushSender | undefined;
   /** Router: the peer's handshake the forwards were last (re)sent under. */
@@ -83,32 +106,54 @@ export class BondingPlane {
    * VPS: applies a peer's pushed forwards; the peer is acked when the promise settles.
    * Without it, forward syncs are counted as unhandled and never acked.
    */
-  onForwards: ((peer: number, forwards: ForwardEntry[]) => Promise<void>) | undefined;
+  onForwards:
+    | ((peer: number, forwards: ForwardEntry[]) => Promise<ForwardRefusal[] | void>)
+    | undefined;
+  /** VPS: each peer's routed LAN prefix, sent to the bonded ones; undefined until given. */
+  #lanPush: LanPrefixPush | undefined;
+  /** Router: the LAN prefix from the VPS; changes go to `#onLanPrefix`. */
+  readonly #lanReceiver = new LanPrefixReceiver();
+  #onLanPrefix: ((prefix: WirePrefix | null) => void) | undefined;
   readonly #learned: LearnedPaths | undefined;
   readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
-  readonly #opts: DataPathOptions;
-  readonly #mode: SchedulerMode;
+  #mode: SchedulerMode;
   readonly #monitors = new Map<number, PeerPathMonitor>();
-  /** Router: each link's state as last shown and since when. */
-  readonly #linkState: { state: string; since: number | undefined }[];
+  /** Router: each link's state as last shown and since when, by link id. */
+  readonly #linkState: { state: string; since: number | undefined }[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #nextForgetCheck = 0;
 
-  constructor(opts: DataPathOptions, plane: ControlPlane, traffic: SocketTraffic, epoch: number) {
+  constructor(
+    opts: DataPathOptions,
+    plane: ControlPlane,
+    traffic: SocketTraffic,
+    epoch: number,
+    slots: SocketSlots,
+  ) {
     this.#plane = plane;
     this.#traffic = traffic;
-    this.#opts = opts;
+    this.#slots = slots;
     this.#mode = opts.schedulerMode ?? "aggregate";
+    this.#alternates = opts.peers.map((p) =>
+      p.alternateEndpoint === undefined ? undefined : Endpoint.parse(p.alternateEndpoint)
+    );
     const links = opts.links ?? [];
-    const helloLinks: HelloLink[] = links.map((l, index) => {
-      const socket: HelloLink["socket"] = {};
-      opts.sockets.forEach((s, i) => {
-        if (s.link === index && socket[s.family] === undefined) socket[s.family] = i;
-      });
-      return { name: l.name, socket, downKbps: Math.round((l.downMbps ?? 0) * 1000) };
-    });
-    this.#helloLinks = helloLinks;
     this.#epoch = epoch;
-    this.#linkState = links.map(() => ({ state: "configured", since: undefined }));
+    this.#linkIds = new LinkIds(PATHS_PER_PEER, links.map((l) => l.name));
+    if (links.length > 0) {
+      // At start, link i has id i and the sockets that name it.
+      this.#router = new RouterLinks([], epoch, (peer, socket, to, hello) => {
+        this.#send(peer, -1, socket, to, hello);
+        return true;
+      });
+      links.forEach((l, id) => {
+        const sockets: { 4?: number; 6?: number } = {};
+        opts.sockets.forEach((s, slot) => {
+          if (s.link === id && sockets[s.family] === undefined) sockets[s.family] = slot;
+        });
+        this.#putLink(id, l, sockets);
+      });
+    }
     // One link: nothing to spread over, so no hellos and no bonding, plain WireGuard on it,
     // unless it has forwards to push (setForwards): only a hello finds out whether the peer
     // bonds and so can take them.
@@ -131,20 +176,114 @@ export class BondingPlane {
         generation: this.#pusher.generation,
       });
     }
-    if (this.#router === undefined && forwards.length > 0) this.#startHellos();
+    if (forwards.length > 0) this.#startHellos();
+  }
+
+  /**
+   * Router: a link added by a reload, with the socket slot of each family it has. Returns its
+   * link id. It says hello at once if the peer bonds (then it is a path, admitted by probes).
+   */
+  addLink(link: DataPathLink, sockets: { 4?: number; 6?: number }): number {
+    this.checkLinkRoom(link.name);
+    const id = this.#linkIds.assign(link.name);
+    this.#putLink(id, link, sockets);
+    const monitor = this.#monitors.get(ROUTER_PEER);
+    if (monitor !== undefined) this.#addRouterPath(this.#plane.now(), monitor, id);
+    if (this.#router!.order.length > 1) this.#startHellos();
+    return id;
+  }
+
+  /** Throws, with the reason, when link `name` could not be added now. */
+  checkLinkRoom(name: string): void {
+    if (this.#router === undefined) throw new Error("a VPS has no links of its own");
+    if (this.#linkIds.of(name) !== undefined) throw new Error(`link ${name} is running already`);
+    if (this.#linkIds.full) throw new RangeError(`at most ${PATHS_PER_PEER} links run at once`);
+  }
+
+  /**
+   * Router: link `name` is removed. At once it stops carrying data, hellos and probe answers
+   * (the peer's probes then find the path down, as when a cable is pulled); its sockets keep
+   * receiving until the caller releases them, so what is in flight still arrives.
+   * Returns the socket slots it had.
+   */
+  removeLink(name: string): number[] {
+    const id = this.#linkIds.release(name);
+    const link = id === undefined ? undefined : this.#router?.link(id);
+    if (id === undefined || link === undefined) return [];
+    this.#router!.removeLink(id);
+    this.#links[id] = undefined;
+    this.#linkState[id] = { state: "configured", since: undefined };
+    const monitor = this.#monitors.get(ROUTER_PEER);
+    if (monitor?.paths[id] !== undefined) {
+      monitor.removePath(id);
+      this.#plane.setPath(ROUTER_PEER, id, -1, null);
+    }
+    const slots = [link.socket[4], link.socket[6]].filter((s): s is number => s !== undefined);
+    for (const slot of slots) this.#removedSockets.add(slot);
+    log("info", "bonding", `link ${name} removed`);
+    return slots;
+  }
+
+  /** Router: a removed link's socket slot was released by the Workers (and may be reused). */
+  socketReleased(slot: number): void {
+    this.#removedSockets.delete(slot);
+  }
+
+  /** Router: new weight and rate seeds of link `link.name` (its sockets unchanged). */
+  updateLink(link: DataPathLink): void {
+    const id = this.#linkIds.of(link.name);
+    const hello = id === undefined ? undefined : this.#router?.link(id);
+    if (id === undefined || hello === undefined) return;
+    this.#links[id] = link;
+    this.#router!.setLink(id, { ...hello, downKbps: kbpsOf(link.downMbps) });
+    this.#monitors.get(ROUTER_PEER)?.setWeight(id, link.weight);
+  }
+
+  /** A reload changed the scheduler mode: bonded peers switch now, later ones start in it. */
+  setMode(mode: SchedulerMode): void {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    for (const peer of this.#monitors.keys()) this.#plane.setMode(peer, mode);
+    log("info", "bonding", `scheduler mode ${mode}`);
+  }
+
+  #putLink(id: number, link: DataPathLink, sockets: { 4?: number; 6?: number }): void {
+    this.#links[id] = link;
+    this.#linkState[id] = { state: "configured", since: undefined };
+    this.#router!.setLink(id, {
+      name: link.name,
+      socket: sockets,
+      downKbps: kbpsOf(link.downMbps),
+    });
   }
 
   /** Router: the forward-sync state shown in status. */
-  forwardPush(): { generation: number; acked: boolean } | undefined {
+  forwardPush(): { generation: number; acked: boolean; refused: ForwardRefusal[] } | undefined {
     const p = this.#pusher;
-    return p === undefined ? undefined : { generation: p.generation, acked: p.acked };
+    return p === undefined
+      ? undefined
+      : { generation: p.generation, acked: p.acked, refused: [...p.refused] };
+  }
+
+  /** VPS: `prefixes[i]` is peer i's routed /64 (null: none), told to each peer that bonds. */
+  setLanPrefixes(prefixes: (WirePrefix | null)[]): void {
+    if (this.#learned !== undefined) this.#lanPush = new LanPrefixPush(prefixes);
+  }
+
+  /**
+   * Router: `handler` hears the LAN prefix the VPS hands us, and each change. Only a bonding
+   * VPS sends one, and only a hello finds out whether it bonds: with `sayHello` hellos start
+   * even on a single link (`lan:` is configured); without, the prefix arrives if we bond anyway.
+   */
+  wantLanPrefix(handler: (prefix: WirePrefix | null) => void, sayHello: boolean): void {
+    if (this.#learned !== undefined) return;
+    this.#onLanPrefix = handler;
+    if (sayHello) this.#startHellos();
   }
 
   #startHellos(): void {
-    this.#router = new RouterLinks(this.#helloLinks, this.#epoch, (peer, socket, to, hello) => {
-      this.#send(peer, -1, socket, to, hello);
-      return true;
-    });
+    if (this.#hellos || this.#router === undefined) return;
+    this.#hellos = true;
     this.#plane.handshakeSocket = (peer, family) => this.#liveSocket(peer, family);
   }
 
@@ -159,12 +298,13 @@ export class BondingPlane {
     this.#plane.onControl = undefined;
   }
 
-  /** Router: every configured link with its state and traffic. VPS: empty. */
+  /** Router: every link with its state and traffic, in configuration order. VPS: empty. */
   links(now: number): LinkStatus[] {
-    if (this.#router === undefined) return [];
+    if (this.#router === undefined || !this.#hellos) return [];
     this.#refreshLinkStates(now);
     const acks = this.#router.linkStates(ROUTER_PEER);
-    return this.#router.links.map((l, i) => {
+    return this.#router.order.map((i) => {
+      const l = this.#router!.link(i)!;
       const sockets = [l.socket[4], l.socket[6]].filter((s): s is number => s !== undefined);
       const traffic = sockets.map((s) => this.#traffic.read(s));
       const sum = (f: (t: (typeof traffic)[number]) => number) =>
@@ -216,17 +356,43 @@ export class BondingPlane {
         });
       }
     }
-    if (this.#router === undefined) return;
+    this.#pushLanPrefixes(now);
+    if (this.#learned !== undefined) this.#forgetSilentPaths(now);
+    if (this.#router === undefined || !this.#hellos) return;
     this.#pushForwards(now);
     this.#router.tick(
       now,
       this.#plane.control.peers.map((p) => ({
         index: p.index,
         endpoint: p.endpoint,
+        alternate: this.#alternates[p.index],
         handshakeAt: p.lastHandshakeMs,
       })),
     );
     this.#refreshLinkStates(now);
+  }
+
+  /**
+   * VPS: a path without a hello for PATH_FORGET_MS is forgotten (the router removed that link,
+   * or it has been dead that long); a hello brings it back at once.
+   */
+  #forgetSilentPaths(now: number): void {
+    if (now < this.#nextForgetCheck) return;
+    this.#nextForgetCheck = now + HELLO_INTERVAL_MS;
+    for (const [peer, monitor] of this.#monitors) {
+      for (const path of this.#learned!.forgetSilent(peer, now - PATH_FORGET_MS)) {
+        monitor.removePath(path.linkId);
+        this.#plane.setPath(peer, path.linkId, -1, null);
+        log(
+          "info",
+          "bonding",
+          `path ${path.name} forgotten: no hello for ${PATH_FORGET_MS / 1000} s`,
+          {
+            peer: this.#plane.control.peers[peer]?.name ?? peer,
+          },
+        );
+      }
+    }
   }
 
   /** Router: a bonded peer gets the forwards when due; a stock one never. */
@@ -245,6 +411,15 @@ export class BondingPlane {
     }
   }
 
+  /** VPS: each bonded peer (it answered hellos, so not a stock peer) gets its LAN prefix. */
+  #pushLanPrefixes(now: number): void {
+    if (this.#lanPush === undefined) return;
+    for (const peer of this.#monitors.keys()) {
+      const frame = this.#lanPush.due(now, peer, this.#plane.control.peers[peer]?.lastHandshakeMs);
+      if (frame !== undefined) this.#send(peer, -1, -1, null, frame);
+    }
+  }
+
   /** VPS: a part of a peer's forwards; the whole set is applied, then acked. */
   #onForwardSync(peer: number, frame: ForwardSync): void {
     const handler = this.onForwards;
@@ -256,15 +431,20 @@ export class BondingPlane {
     const whole = this.#gatherer.onSync(peer, frame);
     if (whole === undefined) return;
     const generation = frame.generation;
-    handler(peer, whole).catch((err) => {
-      log("warn", "bonding", `forwards not applied: ${(err as Error).message}`, {
+    handler(peer, whole).then((refused) => refused ?? [], (err) => {
+      const reason = (err as Error).message;
+      log("warn", "bonding", `forwards not applied: ${reason}`, {
         peer: this.#plane.control.peers[peer]?.name ?? peer,
       });
-    }).finally(() => {
+      // The router shows why none of them works.
+      return whole.map((f) => ({ ...f, reason }));
+    }).then((refused) => {
       // Stopped meanwhile: the Workers are gone.
       if (this.#timer === undefined) return;
-      this.#send(peer, -1, -1, null, { type: "forward-ack", generation });
-      this.counters.forwardAcksSent++;
+      for (const ack of forwardAckFrames(generation, refused)) {
+        this.#send(peer, -1, -1, null, ack);
+        this.counters.forwardAcksSent++;
+      }
     });
   }
 
@@ -273,17 +453,18 @@ export class BondingPlane {
     const acks = router.linkStates(ROUTER_PEER);
     const bonding = router.bonding(ROUTER_PEER);
     const stock = router.stock(ROUTER_PEER);
-    acks.forEach((a, i) => {
+    router.order.forEach((i, position) => {
+      const a = acks[i];
       let state: string;
       if (bonding) {
         if (a.lastAckAt !== undefined && now - a.lastAckAt <= LINK_SILENT_MS) state = "up";
         else state = a.acks > 0 ? "silent" : "waiting";
-      } else if (stock) state = i === 0 ? "single" : "unused";
+      } else if (stock) state = position === 0 ? "single" : "unused";
       else state = a.hellosSent > 0 ? "waiting" : "configured";
       const shown = this.#linkState[i];
       if (shown.state !== state) {
         if (shown.since !== undefined || state !== "configured") {
-          log("info", "bonding", `link ${router.links[i].name}: ${state}`);
+          log("info", "bonding", `link ${router.link(i)!.name}: ${state}`);
         }
         shown.state = state;
         shown.since = now;
@@ -310,6 +491,10 @@ export class BondingPlane {
         }
         return;
       case "probe":
+        if (this.#removedSockets.has(socket)) {
+          this.counters.probesOnRemovedLinks++;
+          return;
+        }
         this.#send(peer, frame.pathId, socket, from, {
           type: "probe-echo",
           pathId: frame.pathId,
@@ -330,16 +515,36 @@ export class BondingPlane {
       case "forward-sync":
         return this.#onForwardSync(peer, frame);
       case "forward-ack":
-        if (this.#pusher?.onAck(frame.generation)) {
+        if (this.#pusher?.onAck(frame)) {
           this.counters.forwardAcksReceived++;
-          log("info", "bonding", "forwards acknowledged by the peer", {
-            generation: frame.generation,
-          });
+          if (this.#pusher.acked) {
+            log("info", "bonding", "forwards acknowledged by the peer", {
+              generation: frame.generation,
+              refused: this.#pusher.refused.length,
+            });
+          }
         } else this.counters.controlFramesUnhandled++;
+        return;
+      case "lan-prefix":
+        return this.#onLanPrefixFrame(peer, frame);
+      case "lan-prefix-ack":
+        if (!this.#lanPush?.onAck(peer, frame)) this.counters.controlFramesUnhandled++;
         return;
       default:
         this.counters.controlFramesUnhandled++;
     }
+  }
+
+  /** Router: the VPS's LAN prefix; acked always (the VPS resends until then), news handed on. */
+  #onLanPrefixFrame(peer: number, frame: WirePrefix): void {
+    const handler = this.#onLanPrefix;
+    if (handler === undefined) {
+      this.counters.controlFramesUnhandled++;
+      return;
+    }
+    const { ack, changed } = this.#lanReceiver.onPrefix(frame);
+    this.#send(peer, -1, -1, null, ack);
+    if (changed !== undefined) handler(changed);
   }
 
   #onHello(
@@ -386,7 +591,7 @@ export class BondingPlane {
     if (monitor === undefined) return undefined;
     for (const path of monitor.paths) {
       if (path === undefined || path.health.state === PATH_DOWN) continue;
-      if (this.#opts.sockets[path.socket]?.family === family) return path.socket;
+      if (this.#slots.family(path.socket) === family) return path.socket;
     }
     return undefined;
   }
@@ -414,25 +619,38 @@ export class BondingPlane {
 
   /** Router: the peer answered a hello; each link with a socket for its family is a path. */
   #bondRouterPeer(now: number, peer: number): void {
-    const family = this.#plane.control.peers[peer]?.endpoint?.family;
-    if (family === undefined || this.#router === undefined) return;
+    if (this.#plane.control.peers[peer]?.endpoint === undefined || this.#router === undefined) {
+      return;
+    }
     const monitor = this.#monitor(peer);
-    const links = this.#opts.links ?? [];
-    this.#router.links.forEach((l, id) => {
-      const socket = l.socket[family];
-      if (socket === undefined || id >= PATHS_PER_PEER) return;
-      const up = links[id]?.upMbps;
-      monitor.setPath(
-        now,
-        id,
-        l.name,
-        socket,
-        null,
-        links[id]?.weight ?? 1,
-        up ? (up * 1e6) / 8 : undefined,
-      );
-      this.#plane.setPath(peer, id, socket, null);
-    });
+    for (const id of this.#router.order) this.#addRouterPath(now, monitor, id);
+  }
+
+  /** Router: link `id` becomes a path of the bonded peer, if it has a socket of its family. */
+  #addRouterPath(now: number, monitor: PeerPathMonitor, id: number): void {
+    const endpoint = this.#plane.control.peers[monitor.peer]?.endpoint;
+    const l = this.#router?.link(id);
+    const route = l === undefined || endpoint === undefined
+      ? undefined
+      : linkRoute(l, endpoint, this.#alternates[monitor.peer]);
+    if (l === undefined || route === undefined || id >= PATHS_PER_PEER) return;
+    const socket = route.socket;
+    // A path of the peer's own family follows its endpoint (null); another family's goes to
+    // the fixed alternate address.
+    const to = route.alternate ? route.to : null;
+    const settings = this.#links[id];
+    const up = settings?.upMbps;
+    monitor.setPath(
+      now,
+      id,
+      l.name,
+      socket,
+      to,
+      settings?.weight ?? 1,
+      up ? (up * 1e6) / 8 : undefined,
+    );
+    // Received: anything on the link's socket is this path, whichever source the VPS used.
+    this.#plane.setPath(monitor.peer, id, socket, to, true);
   }
 
   /** VPS: a hello added or moved a path (a new epoch first voids the old ones). */
@@ -468,4 +686,9 @@ export class BondingPlane {
     const length = encodeControlFrame(frame, this.#scratch, 0);
     this.#plane.sendControl(peer, path, socket, to, this.#scratch.subarray(0, length));
   }
+}
+
+/** A link's download rate in kbit/s for its hellos (0: not configured). */
+function kbpsOf(mbps: number | undefined): number {
+  return Math.round((mbps ?? 0) * 1000);
 }

@@ -14,7 +14,7 @@ import { Endpoint } from "../protocol/endpoint.ts";
 import type { Peer } from "../protocol/peer.ts";
 import type { PeerActivity } from "../protocol/peer_activity.ts";
 import type { ReceiverControl, SenderControl } from "../protocol/transport_links.ts";
-import type { DataPathOptions, ReceiverReport, SenderReport } from "./messages.ts";
+import type { DataPathOptions, ReceiverReport, SenderReport, WorkerSocket } from "./messages.ts";
 import type { WorkerHandle } from "./worker_handle.ts";
 import type { SchedulerMode } from "../bonding/scheduler.ts";
 import type { BondedPeerMemory } from "./bonded_sender.ts";
@@ -34,7 +34,8 @@ export class ControlPlane {
   handshakeSocket: ((peer: number, family: 4 | 6) => number | undefined) | undefined;
   readonly #tx: WorkerHandle;
   readonly #rx: WorkerHandle;
-  readonly #sockets: UdpSocket[];
+  /** By socket slot; undefined while free or while a removed link's socket drains. */
+  readonly #sockets: (UdpSocket | undefined)[];
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -132,19 +133,39 @@ export class ControlPlane {
     this.#rx.post({ type: "bond-peer", peer, memory: rx });
   }
 
+  /** Handshakes may leave by socket slot `slot` (undefined: no longer). */
+  setSocket(slot: number, socket: WorkerSocket | undefined): void {
+    this.#sockets[slot] = socket === undefined
+      ? undefined
+      : UdpSocket.fromFd(socket.fd, socket.family);
+  }
+
+  /** A bonded peer's scheduler mode changed. */
+  setMode(peer: number, mode: SchedulerMode): void {
+    this.#tx.post({ type: "set-mode", peer, mode });
+  }
+
   /**
    * Path `path` of a bonded peer leaves/arrives by `socket` (-1: the path is gone), to/from
-   * `endpoint` (null: the peer's endpoint, any source on that socket).
+   * `endpoint` (null: the peer's endpoint, any source on that socket). `anySource`: received
+   * datagrams need not come from `endpoint` (a router's path is its socket).
    */
-  setPath(peer: number, path: number, socket: number, endpoint: Endpoint | null): void {
+  setPath(
+    peer: number,
+    path: number,
+    socket: number,
+    endpoint: Endpoint | null,
+    anySource = false,
+  ): void {
     const text = endpoint === null ? null : endpoint.toString();
     this.#tx.post({ type: "set-path", peer, path, socket, endpoint: text });
-    this.#rx.post({ type: "set-path", peer, path, socket, endpoint: text });
+    this.#rx.post({ type: "set-path", peer, path, socket, endpoint: anySource ? null : text });
   }
 
   /** A report from the TX Worker. */
   fromSender(report: SenderReport): void {
     if (report.type === "handshake-needed") this.control.handshakeNeeded(this.now(), report.peer);
+    // socket-released is the data path's own business (data_path.ts).
   }
 
   /** A report from the RX Worker. */
@@ -183,9 +204,8 @@ export class ControlPlane {
 
   #send(peer: number | undefined, to: Endpoint, datagram: Uint8Array): void {
     const chosen = peer === undefined ? undefined : this.handshakeSocket?.(peer, to.family);
-    const socket = chosen !== undefined
-      ? this.#sockets[chosen]
-      : this.#sockets.find((s) => s.family === to.family);
+    const socket = (chosen !== undefined ? this.#sockets[chosen] : undefined) ??
+      this.#sockets.find((s) => s?.family === to.family);
     if (socket === undefined) {
       this.counters.handshakeNoSocket++;
       return;

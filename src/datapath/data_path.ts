@@ -4,13 +4,23 @@
  * its own AEAD backend. `start` resolves once both run; `status` reads everything from shared
  * memory and the control plane without waking the Workers; `stop` ends both within a second.
  */
-import type { ForwardEntry } from "../bonding/control_frame_types.ts";
+import type { ForwardEntry, ForwardRefusal, WirePrefix } from "../bonding/control_frame_types.ts";
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
 import { BondingPlane } from "./bonding_plane.ts";
 import { ControlPlane } from "./control_plane.ts";
 import { offloadsFromEnv } from "./offloads.ts";
-import type { DataPathOptions, ReceiverReport, SenderReport, TunnelStatus } from "./messages.ts";
+import {
+  type DataPathLink,
+  type DataPathOptions,
+  type ReceiverReport,
+  type SenderReport,
+  SOCKET_SLOTS,
+  type TunnelStatus,
+  type WorkerSocket,
+} from "./messages.ts";
+import type { SchedulerMode } from "../bonding/scheduler.ts";
+import { SocketSlots } from "./socket_slots.ts";
 import { RECEIVE_COUNTER_NAMES } from "./receive_loop.ts";
 import { SocketTraffic } from "./socket_traffic.ts";
 import { TRANSMIT_COUNTER_NAMES } from "./transmit_loop.ts";
@@ -18,6 +28,13 @@ import { WorkerHandle, type WorkerStartFields } from "./worker_handle.ts";
 
 /** How long the Workers may take to stop before they are terminated regardless. */
 const STOP_GRACE_MS = 800;
+/**
+ * How long a removed link's sockets keep receiving: what the peer sent before its probes found
+ * the path gone (a few round trips) still arrives. Long enough for a 600 ms RTT link.
+ */
+export const LINK_DRAIN_MS = 1500;
+/** Beyond the drain: how long a Worker may take to let go of a socket. */
+const RELEASE_GRACE_MS = 1000;
 
 export class DataPath {
   /** The AEAD backend in use ("openssl"; "tx:openssl rx:noble" if the Workers differ). */
@@ -26,6 +43,9 @@ export class DataPath {
   readonly #bonding: BondingPlane;
   readonly #tx: WorkerHandle;
   readonly #rx: WorkerHandle;
+  readonly #slots: SocketSlots;
+  /** Per slot being released: what each Worker still has to confirm. */
+  readonly #releasing = new Map<number, { tx: boolean; rx: boolean; done: () => void }>();
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -33,11 +53,13 @@ export class DataPath {
     bonding: BondingPlane,
     tx: WorkerHandle,
     rx: WorkerHandle,
+    slots: SocketSlots,
   ) {
     this.#plane = plane;
     this.#bonding = bonding;
     this.#tx = tx;
     this.#rx = rx;
+    this.#slots = slots;
     this.aead = tx.aead === rx.aead ? tx.aead : `tx:${tx.aead} rx:${rx.aead}`;
   }
 
@@ -50,7 +72,8 @@ export class DataPath {
     onFatal: (message: string) => void,
   ): Promise<DataPath> {
     const activityBuffer = createActivityBuffer(opts.peers.length, true);
-    const traffic = SocketTraffic.create(opts.sockets.length);
+    const slots = new SocketSlots(opts.sockets);
+    const traffic = SocketTraffic.create(SOCKET_SLOTS);
     const fields: WorkerStartFields = {
       socketTraffic: traffic.buffer,
       tunFd: opts.tunFd,
@@ -66,13 +89,17 @@ export class DataPath {
     // Reports that arrive before the control plane exists are replayed to it.
     let plane: ControlPlane | undefined;
     let bonding: BondingPlane | undefined;
+    // Released sockets are the DataPath's own (none is released before it exists).
+    let released = (_worker: "tx" | "rx", _slot: number) => {};
     const early: (() => void)[] = [];
     const fromTx = (r: SenderReport | ReceiverReport) => {
+      if (r.type === "socket-released") return released("tx", r.slot);
       const deliver = () => plane!.fromSender(r as SenderReport);
       if (plane) deliver();
       else early.push(deliver);
     };
     const fromRx = (r: SenderReport | ReceiverReport) => {
+      if (r.type === "socket-released") return released("rx", r.slot);
       const deliver = () => plane!.fromReceiver(r as ReceiverReport);
       if (plane) deliver();
       else early.push(deliver);
@@ -96,13 +123,14 @@ export class DataPath {
         rx,
       );
       const epoch = crypto.getRandomValues(new Uint32Array(1))[0];
-      bonding = new BondingPlane(opts, plane, traffic, epoch);
+      bonding = new BondingPlane(opts, plane, traffic, epoch, slots);
     } catch (err) {
       await Promise.all([tx.stop(STOP_GRACE_MS), rx.stop(STOP_GRACE_MS)]);
       throw err;
     }
     for (const deliver of early.splice(0)) deliver();
-    const dp = new DataPath(plane, bonding, tx, rx);
+    const dp = new DataPath(plane, bonding, tx, rx, slots);
+    released = (worker, slot) => dp.#released(worker, slot);
     tx.onFatal = onFatal;
     rx.onFatal = onFatal;
     plane.start();
@@ -145,9 +173,107 @@ export class DataPath {
     this.#bonding.setForwards(forwards);
   }
 
-  /** VPS: where each peer's pushed forwards go; the peer is acked once the promise settles. */
-  set onForwards(handler: ((peer: number, forwards: ForwardEntry[]) => Promise<void>) | undefined) {
+  /**
+   * VPS: where each peer's pushed forwards go; the peer is acked, with what the promise says
+   * was refused, once it settles.
+   */
+  set onForwards(
+    handler:
+      | ((peer: number, forwards: ForwardEntry[]) => Promise<ForwardRefusal[] | void>)
+      | undefined,
+  ) {
     this.#bonding.onForwards = handler;
+  }
+
+  /** VPS: peer i's routed LAN prefix (null: none), told to each peer that bonds. */
+  setLanPrefixes(prefixes: (WirePrefix | null)[]): void {
+    this.#bonding.setLanPrefixes(prefixes);
+  }
+
+  /**
+   * Router: `handler` hears the LAN prefix the VPS hands this router, and each change;
+   * `sayHello` starts link hellos even on a single link (see BondingPlane.wantLanPrefix).
+   */
+  wantLanPrefix(handler: (prefix: WirePrefix | null) => void, sayHello: boolean): void {
+    this.#bonding.wantLanPrefix(handler, sayHello);
+  }
+
+  /**
+   * Router: a link added at run time (a reload), with its sockets (one per family it reaches),
+   * which both Workers take at once. The caller keeps owning the fds: it closes them after
+   * `removeLink` resolves, or at stop. Throws (nothing changed) when the slots are full.
+   */
+  addLink(link: DataPathLink, sockets: readonly WorkerSocket[]): void {
+    this.#bonding.checkLinkRoom(link.name);
+    if (this.#slots.available < sockets.length) {
+      throw new RangeError(
+        `no room for ${sockets.length} more sockets in the data path (${SOCKET_SLOTS} slots)`,
+      );
+    }
+    const byFamily: { 4?: number; 6?: number } = {};
+    const taken: number[] = [];
+    for (const socket of sockets) {
+      const slot = this.#slots.take(socket);
+      taken.push(slot);
+      byFamily[socket.family] ??= slot;
+      this.#tx.post({ type: "open-socket", slot, socket });
+      this.#rx.post({ type: "open-socket", slot, socket });
+      this.#plane.setSocket(slot, socket);
+    }
+    this.#bonding.addLink(link, byFamily);
+  }
+
+  /**
+   * Router: link `name` is removed: at once it carries nothing more; its sockets keep receiving
+   * for LINK_DRAIN_MS, then both Workers let go of them. Resolves when the caller may close the
+   * fds (also if a Worker did not answer within a grace period: it is being stopped then).
+   */
+  async removeLink(name: string): Promise<void> {
+    const slots = this.#bonding.removeLink(name);
+    for (const slot of slots) {
+      this.#plane.setSocket(slot, undefined);
+      this.#tx.post({ type: "release-socket", slot });
+    }
+    await Promise.all(slots.map((slot) => this.#release(slot, LINK_DRAIN_MS)));
+  }
+
+  /** Router: new weight and rate seeds for link `link.name`. */
+  updateLink(link: DataPathLink): void {
+    this.#bonding.updateLink(link);
+  }
+
+  /** A reload changed the scheduler mode. */
+  setSchedulerMode(mode: SchedulerMode): void {
+    this.#bonding.setMode(mode);
+  }
+
+  /**
+   * Asks RX to let go of `slot` after `drainMs` (TX was asked already); resolves once both
+   * confirmed, or a grace period later.
+   */
+  #release(slot: number, drainMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.#releasing.delete(slot);
+        this.#slots.free(slot);
+        this.#bonding.socketReleased(slot);
+        resolve();
+      };
+      this.#releasing.set(slot, { tx: false, rx: false, done });
+      setTimeout(() => {
+        this.#rx.post({ type: "release-socket", slot });
+        timer = setTimeout(done, RELEASE_GRACE_MS);
+      }, drainMs);
+    });
+  }
+
+  #released(worker: "tx" | "rx", slot: number): void {
+    const r = this.#releasing.get(slot);
+    if (r === undefined) return;
+    r[worker] = true;
+    if (r.tx && r.rx) r.done();
   }
 
   /** Stops both Workers (their keys zeroed) and the control plane. Safe to call twice. */

@@ -79,6 +79,15 @@ export class LearnedPaths {
     return st === undefined ? [] : [...st.paths.values()].sort((a, b) => a.linkId - b.linkId);
   }
 
+  /** Removes and returns the paths of `peer` whose last hello came before `before`. */
+  forgetSilent(peer: number, before: number): LearnedPath[] {
+    const st = this.#peers.get(peer);
+    if (st === undefined) return [];
+    const gone = [...st.paths.values()].filter((p) => p.lastHelloAt < before);
+    for (const p of gone) st.paths.delete(p.linkId);
+    return gone;
+  }
+
   /** Forgets a peer's paths (its keys expired: the next session starts over). */
   forget(peer: number): void {
     this.#peers.delete(peer);

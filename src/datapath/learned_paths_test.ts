@@ -37,3 +37,17 @@ Deno.test("learned paths: hellos create paths, follow NAT rebinding, a new epoch
   paths.forget(0);
   assert.deepEqual(paths.paths(0), []);
 });
+
+Deno.test("learned paths: silent ones are forgotten, a later hello learns them again", () => {
+  const paths = new LearnedPaths();
+  const a = Endpoint.parse("203.0.113.1:40000");
+  const b = Endpoint.parse("203.0.113.2:40001");
+  paths.onHello(0, 0, 0, a, hello(0));
+  paths.onHello(0, 0, 0, b, hello(1));
+  paths.onHello(50_000, 0, 0, b, hello(1));
+  assert.deepEqual(paths.forgetSilent(0, 10_000).map((p) => p.name), ["wan1"]);
+  assert.deepEqual(paths.paths(0).map((p) => p.name), ["wan2"]);
+  assert.deepEqual(paths.forgetSilent(0, 10_000), []);
+  assert.deepEqual(paths.forgetSilent(7, 10_000), [], "an unknown peer");
+  assert.equal(paths.onHello(60_000, 0, 0, a, hello(0)), "new");
+});

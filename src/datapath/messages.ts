@@ -5,6 +5,7 @@
  * and per-peer activity move through shared memory.
  */
 import type { SchedulerMode } from "../bonding/scheduler.ts";
+import type { ForwardRefusal } from "../bonding/control_frame_types.ts";
 import type { ProtocolTimers } from "../protocol/timers.ts";
 import type { BondedPeerMemory } from "./bonded_sender.ts";
 import type { BondedReceiveMemory } from "./bonded_receiver.ts";
@@ -16,6 +17,8 @@ export interface WorkerPeer {
   presharedKey?: Uint8Array;
   /** "192.0.2.1:65535" or "[2001:db8::1]:65535", resolved by the main thread. */
   endpoint?: string;
+  /** Router: the same VPS's endpoint of the other family, for links of that family. */
+  alternateEndpoint?: string;
   allowedIps: string[];
   persistentKeepalive: number;
 }
@@ -23,9 +26,16 @@ export interface WorkerPeer {
 export interface WorkerSocket {
   fd: number;
   family: 4 | 6;
-  /** Router: the index of the configured link this socket is bound to. VPS: absent. */
+  /** Router: the id of the link this socket is bound to (see router_link_ids.ts). VPS: absent. */
   link?: number;
 }
+
+/**
+ * Socket slots each Worker keeps: the VPS uses two, a router two per link (one per family) for
+ * up to PATHS_PER_PEER links. Fixed, so per-socket shared memory is sized once at start and a
+ * socket added at run time (a link added by a reload) takes a free slot.
+ */
+export const SOCKET_SLOTS = 18;
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 export type AeadChoice = "auto" | "openssl" | "libsodium" | "noble";
@@ -67,6 +77,7 @@ export interface WorkerStart {
   type: "start";
   role: WorkerRole;
   tunFd: number;
+  /** The sockets at start, in slots 0..n-1; the other slots (up to SOCKET_SLOTS) are free. */
   sockets: WorkerSocket[];
   /** eventfd the main thread signals after each message (wakes a blocked poll). */
   wakeFd: number;
@@ -95,8 +106,19 @@ export interface Offloads {
   gro: boolean;
 }
 
+/**
+ * Main → both Workers: socket slot `slot` gets a socket, or is given up. A Worker answers
+ * "socket-released" once it no longer touches the fd, so the main thread may close it.
+ */
+export type SocketMessage =
+  | { type: "open-socket"; slot: number; socket: WorkerSocket }
+  | { type: "release-socket"; slot: number };
+
 /** Main → TX. */
 export type SenderMessage =
+  | SocketMessage
+  /** A bonded peer's scheduler mode changed (a reload). */
+  | { type: "set-mode"; peer: number; mode: SchedulerMode }
   | { type: "set-keypair"; peer: number; keypair?: SendKeyMaterial }
   | { type: "set-endpoint"; peer: number; endpoint: string }
   | { type: "flush"; peer: number }
@@ -121,6 +143,7 @@ export type SenderMessage =
 
 /** Main → RX. */
 export type ReceiverMessage =
+  | SocketMessage
   | { type: "add-keypair"; peer: number; keypair: ReceiveKeyMaterial }
   | { type: "remove-keypair"; localIndex: number }
   | { type: "set-endpoint"; peer: number; endpoint: string }
@@ -131,11 +154,15 @@ export type ReceiverMessage =
 
 export type MainToWorker = WorkerStart | SenderMessage | ReceiverMessage | { type: "stop" };
 
+/** Either Worker → main: it no longer uses the fd of `slot`. */
+export type SocketReleased = { type: "socket-released"; slot: number };
+
 /** TX → main. */
-export type SenderReport = { type: "handshake-needed"; peer: number };
+export type SenderReport = { type: "handshake-needed"; peer: number } | SocketReleased;
 
 /** RX → main. */
 export type ReceiverReport =
+  | SocketReleased
   | { type: "handshake-message"; datagram: Uint8Array; from: string }
   | { type: "keypair-confirmed"; peer: number; localIndex: number }
   | { type: "endpoint-changed"; peer: number; from: string }
@@ -213,6 +240,9 @@ export interface TunnelStatus {
   counters: Record<string, number>;
   /** Router: one per configured link, in order. VPS: empty. */
   links?: LinkStatus[];
-  /** Router: the forwards' generation and whether the peer acknowledged it; undefined: none. */
-  forwardPush?: { generation: number; acked: boolean };
+  /**
+   * Router: the forwards' generation, whether the peer acknowledged it and what it refused
+   * (with reasons); undefined: none.
+   */
+  forwardPush?: { generation: number; acked: boolean; refused?: ForwardRefusal[] };
 }

@@ -119,7 +119,12 @@ export class PeerPathMonitor {
     this.table.set(id, { state: PATH_DOWN, weight, id });
   }
 
-  /** Path `id` is gone (the router restarted with other links). */
+  /** Path `id`'s static weight changed (a reload). */
+  setWeight(id: number, weight: number): void {
+    if (this.paths[id] !== undefined) this.table.set(id, { weight });
+  }
+
+  /** Path `id` is gone (the router restarted with other links, or a reload removed one). */
   removePath(id: number): void {
     this.paths[id] = undefined;
     this.table.set(id, { state: PATH_DOWN });

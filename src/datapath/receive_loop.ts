@@ -23,7 +23,13 @@ import { activityViews } from "../protocol/peer_activity.ts";
 import { newReceiverStats } from "../protocol/stats.ts";
 import { TransportReceiver } from "../protocol/transport_receiver.ts";
 import { MailboxReceiver } from "./mailbox.ts";
-import type { ReceiverMessage, WorkerStart, WorkerToMain } from "./messages.ts";
+import {
+  type ReceiverMessage,
+  SOCKET_SLOTS,
+  type WorkerSocket,
+  type WorkerStart,
+  type WorkerToMain,
+} from "./messages.ts";
 import { BondedReceiver } from "./bonded_receiver.ts";
 import { bondedReplayWindow } from "../bonding/replay_window_size.ts";
 import { SharedCounters } from "./shared_counters.ts";
@@ -112,6 +118,12 @@ export class ReceiveLoop {
   #pending: BondedReceiver | undefined;
   #pendingCounter = 0;
   #pendingPath = 0;
+  /** Per socket slot: the fd, -1 while free. */
+  readonly #fds = new Int32Array(SOCKET_SLOTS).fill(-1);
+  /** Whether UDP GRO is in use (decided once, at start: it shapes the receive batch). */
+  #gro = false;
+  /** The wake eventfd and every socket; rebuilt when a socket comes or goes. */
+  #poller: PollSet | undefined;
 
   constructor(start: WorkerStart, aead: TransportAead, post: (m: WorkerToMain) => void) {
     this.#start = start;
@@ -119,7 +131,7 @@ export class ReceiveLoop {
     this.#clockOffset = performance.timeOrigin - start.timeOrigin;
     this.#mail = new MailboxReceiver(start.mailbox, EventFd.fromFd(start.wakeFd));
     this.#counters = SharedCounters.attach(RECEIVE_COUNTER_NAMES, start.counters);
-    this.#traffic = SocketTraffic.attach(start.socketTraffic, start.sockets.length);
+    this.#traffic = SocketTraffic.attach(start.socketTraffic, SOCKET_SLOTS);
     this.#tun = TunDevice.fromFd(start.tunFd, "");
     this.#bonded = start.peers.map(() => undefined);
     const tun = this.#tun;
@@ -239,6 +251,17 @@ export class ReceiveLoop {
       case "set-path":
         this.#bonded[msg.peer]?.setPath(msg.path, msg.socket, msg.endpoint);
         break;
+      case "open-socket":
+        this.#openSocket(msg.slot, msg.socket);
+        this.#rebuildPoller();
+        break;
+      case "release-socket":
+        if (msg.slot >= 0 && msg.slot < SOCKET_SLOTS) {
+          this.#fds[msg.slot] = -1;
+          this.#rebuildPoller();
+        }
+        this.#post({ type: "socket-released", slot: msg.slot });
+        break;
       case "stop":
         this.#stopping = true;
         break;
@@ -246,13 +269,14 @@ export class ReceiveLoop {
   }
 
   async run(): Promise<void> {
-    const fds = this.#start.sockets.map((s) => s.fd);
-    const gro = this.#start.offloads.gro && this.#enableGro();
+    const fds = this.#fds;
+    this.#gro = this.#start.offloads.gro && this.#enableGro();
+    this.#start.sockets.forEach((s, slot) => this.#openSocket(slot, s));
+    this.#rebuildPoller();
     // With GRO a slot holds up to 64 KiB of coalesced datagrams.
-    const batch = gro
+    const batch = this.#gro
       ? new MmsgBatch({ slots: RX_GRO_BATCH, slotSize: 65536, segmentSizes: true })
       : new MmsgBatch({ slots: RX_BATCH, slotSize: slotSizeFor(this.#start.mtu) });
-    const poller = new PollSet([this.#start.wakeFd, ...fds]);
     const receiver = this.#receiver;
     const io = this.#io;
     let lastPublish = -Infinity;
@@ -265,7 +289,8 @@ export class ReceiveLoop {
         const now = this.#now();
         this.#clock = now;
         let received = 0;
-        for (let s = 0; s < fds.length; s++) {
+        for (let s = 0; s < SOCKET_SLOTS; s++) {
+          if (fds[s] < 0) continue;
           const n = batch.recv(fds[s], MSG_DONTWAIT);
           if (n <= 0) {
             if (n < 0 && n !== -EAGAIN && n !== -EINTR) io.rxRecvErrors++;
@@ -306,7 +331,7 @@ export class ReceiveLoop {
           lastPublish = now;
         }
         if (received === 0) {
-          const ready = poller.wait(waitMs);
+          const ready = this.#poller!.wait(waitMs);
           if (ready < 0 && ready !== -EINTR) throw new Error(`poll failed: errno ${-ready}`);
           if (ready > 0 && (ready & 1) !== 0) this.#mail.clearWake();
         }
@@ -361,7 +386,33 @@ export class ReceiveLoop {
     this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);
   }
 
-  /** Turns UDP_GRO on for every socket; false (and GRO unused) if the kernel refuses it. */
+  /** Slot `slot` gets a socket (GRO on for it when in use). */
+  #openSocket(slot: number, socket: WorkerSocket): void {
+    if (slot < 0 || slot >= SOCKET_SLOTS) return;
+    if (this.#gro) {
+      try {
+        UdpSocket.fromFd(socket.fd, socket.family).setIntOption(SOL_UDP, UDP_GRO, 1, "UDP_GRO");
+      } catch (err) {
+        // The batch is sized for coalesced slots either way; plain datagrams fit too.
+        this.#post({
+          type: "log",
+          level: "info",
+          message: `UDP receive offload refused on a new socket: ${(err as Error).message}`,
+        });
+      }
+    }
+    this.#fds[slot] = socket.fd;
+    this.#traffic.resetReceived(slot);
+  }
+
+  /** The poll set: the wake eventfd first (bit 0 of what poll reports), then each socket. */
+  #rebuildPoller(): void {
+    const fds = [this.#start.wakeFd];
+    for (const fd of this.#fds) if (fd >= 0) fds.push(fd);
+    this.#poller = new PollSet(fds);
+  }
+
+  /** Whether the kernel takes UDP_GRO (tried on every socket at start); false: GRO unused. */
   #enableGro(): boolean {
     try {
       for (const s of this.#start.sockets) {

@@ -22,6 +22,8 @@ export const HELLOS_BEFORE_STOCK = 5;
 export interface HelloPeer {
   index: number;
   endpoint: Endpoint | undefined;
+  /** The same peer's endpoint of the other family, for links that cannot reach `endpoint`. */
+  alternate?: Endpoint;
   /** `now` of the last completed handshake; undefined while there is none. */
   handshakeAt: number | undefined;
 }
@@ -33,6 +35,22 @@ export interface HelloLink {
   socket: { 4?: number; 6?: number };
   /** The configured download rate, kbit/s (0: not configured), told to the peer. */
   downKbps: number;
+}
+
+/**
+ * How link `link` reaches a peer: from its socket of the endpoint's family, or else from its
+ * socket of the alternate endpoint's family (an IPv6-only link towards a VPS dialled over
+ * IPv4). Undefined: it cannot reach the peer at all.
+ */
+export function linkRoute(
+  link: HelloLink,
+  endpoint: Endpoint,
+  alternate: Endpoint | undefined,
+): { socket: number; to: Endpoint; alternate: boolean } | undefined {
+  const socket = link.socket[endpoint.family];
+  if (socket !== undefined) return { socket, to: endpoint, alternate: false };
+  const other = alternate === undefined ? undefined : link.socket[alternate.family];
+  return other === undefined ? undefined : { socket: other, to: alternate!, alternate: true };
 }
 
 export type SendFrame = (peer: number, socket: number, to: Endpoint, frame: LinkHello) => boolean;
@@ -58,14 +76,46 @@ interface PeerHellos {
 export class RouterLinks {
   /** Random per start: tells the peer that link ids of an earlier run are void. */
   readonly epoch: number;
-  readonly links: readonly HelloLink[];
+  /** By link id (the peer's path id); undefined where no link has that id. */
+  readonly #links: (HelloLink | undefined)[] = [];
+  /** Link ids in configuration order: the first carries the hellos of a peer not yet bonding. */
+  #order: number[] = [];
   readonly #send: SendFrame;
   readonly #peers = new Map<number, PeerHellos>();
 
+  /** `links` get ids 0, 1, ... in their order; `setLink` and `removeLink` change them later. */
   constructor(links: readonly HelloLink[], epoch: number, send: SendFrame) {
-    this.links = links;
     this.epoch = epoch >>> 0;
     this.#send = send;
+    links.forEach((l, id) => this.setLink(id, l));
+  }
+
+  /** Link ids in configuration order. */
+  get order(): readonly number[] {
+    return this.#order;
+  }
+
+  link(id: number): HelloLink | undefined {
+    return this.#links[id];
+  }
+
+  /**
+   * Link `id` exists from now on (appended to the order), or changes its socket or rate. A new
+   * link starts with a clean ack state: the peer answers its hellos like any other's.
+   */
+  setLink(id: number, link: HelloLink): void {
+    const known = this.#links[id] !== undefined;
+    this.#links[id] = link;
+    if (known) return;
+    this.#order = [...this.#order, id];
+    for (const st of this.#peers.values()) st.links[id] = newAckState();
+  }
+
+  /** Link `id` is gone: no more hellos on it, its acks no longer count. */
+  removeLink(id: number): void {
+    if (this.#links[id] === undefined) return;
+    this.#links[id] = undefined;
+    this.#order = this.#order.filter((i) => i !== id);
   }
 
   /** Sends the hellos that are due. */
@@ -81,21 +131,22 @@ export class RouterLinks {
       }
       if (now < st.nextHelloAt) continue;
       if (!st.bonding && st.unanswered >= HELLOS_BEFORE_STOCK) continue;
-      const family = p.endpoint.family;
-      const upTo = st.bonding ? this.links.length : 1;
+      const upTo = st.bonding ? this.#order.length : Math.min(1, this.#order.length);
       let sent = false;
-      for (let l = 0; l < upTo; l++) {
-        const socket = this.links[l].socket[family];
-        if (socket === undefined) continue;
+      for (let k = 0; k < upTo; k++) {
+        const id = this.#order[k];
+        const link = this.#links[id]!;
+        const route = linkRoute(link, p.endpoint, p.alternate);
+        if (route === undefined) continue;
         const hello: LinkHello = {
           type: "link-hello",
           epoch: this.epoch,
-          linkId: l,
-          name: this.links[l].name,
-          downKbps: this.links[l].downKbps,
+          linkId: id,
+          name: link.name,
+          downKbps: link.downKbps,
         };
-        if (this.#send(p.index, socket, p.endpoint, hello)) {
-          st.links[l].hellosSent++;
+        if (this.#send(p.index, route.socket, route.to, hello)) {
+          st.links[id].hellosSent++;
           sent = true;
         }
       }
@@ -106,7 +157,7 @@ export class RouterLinks {
 
   /** An ack from `peer`: the peer bonds; the link's public endpoint is recorded. */
   onAck(now: number, peer: number, ack: LinkHelloAck): boolean {
-    if ((ack.epoch >>> 0) !== this.epoch || ack.linkId >= this.links.length) return false;
+    if ((ack.epoch >>> 0) !== this.epoch || this.#links[ack.linkId] === undefined) return false;
     const st = this.#state(peer);
     const link = st.links[ack.linkId];
     link.acks++;
@@ -131,7 +182,7 @@ export class RouterLinks {
     return st !== undefined && !st.bonding && st.unanswered >= HELLOS_BEFORE_STOCK;
   }
 
-  /** The ack state of each link towards `peer` (for status). */
+  /** The ack state of each link towards `peer`, by link id (for status). */
   linkStates(peer: number): readonly LinkAckState[] {
     return this.#state(peer).links;
   }
@@ -144,15 +195,14 @@ export class RouterLinks {
         unanswered: 0,
         bonding: false,
         nextHelloAt: -Infinity,
-        links: this.links.map(() => ({
-          hellosSent: 0,
-          acks: 0,
-          lastAckAt: undefined,
-          observed: undefined,
-        })),
+        links: Array.from({ length: this.#links.length }, newAckState),
       };
       this.#peers.set(peer, st);
     }
     return st;
   }
+}
+
+function newAckState(): LinkAckState {
+  return { hellosSent: 0, acks: 0, lastAckAt: undefined, observed: undefined };
 }

@@ -45,6 +45,18 @@ export class SocketTraffic {
     this.#cells[socket * CELLS + SENT_DATAGRAMS] += datagrams;
   }
 
+  /** TX: a new socket took slot `socket`; its "sent" pair starts from zero. */
+  resetSent(socket: number): void {
+    this.#cells[socket * CELLS + SENT_BYTES] = 0;
+    this.#cells[socket * CELLS + SENT_DATAGRAMS] = 0;
+  }
+
+  /** RX: a new socket took slot `socket`; its "received" pair starts from zero. */
+  resetReceived(socket: number): void {
+    this.#cells[socket * CELLS + RECEIVED_BYTES] = 0;
+    this.#cells[socket * CELLS + RECEIVED_DATAGRAMS] = 0;
+  }
+
   /** RX: `datagrams` datagrams of `bytes` bytes in all arrived on `socket`. */
   received(socket: number, bytes: number, datagrams: number): void {
     this.#cells[socket * CELLS + RECEIVED_BYTES] += bytes;

@@ -27,7 +27,13 @@ import { TRANSPORT_COUNTER_OFFSET } from "../protocol/constants.ts";
 import { readCounter } from "../protocol/wire.ts";
 import { flowHash } from "../bonding/flow_hash.ts";
 import { MailboxReceiver } from "./mailbox.ts";
-import type { SenderMessage, WorkerStart, WorkerToMain } from "./messages.ts";
+import {
+  type SenderMessage,
+  SOCKET_SLOTS,
+  type WorkerSocket,
+  type WorkerStart,
+  type WorkerToMain,
+} from "./messages.ts";
 import { BondedSender } from "./bonded_sender.ts";
 import { SharedCounters } from "./shared_counters.ts";
 import { SocketTraffic } from "./socket_traffic.ts";
@@ -85,16 +91,20 @@ export class TransmitLoop {
   #stopping = false;
 
   readonly #tun: TunDevice;
-  readonly #batches: MmsgBatch[];
-  readonly #fds: number[];
-  readonly #writable: PollSet[];
+  readonly #slotSize: number;
+  /** Per socket slot (SOCKET_SLOTS of them; fd -1 and no batch while free). */
+  readonly #fds: Int32Array;
+  readonly #families: Uint8Array;
+  readonly #batches: (MmsgBatch | undefined)[];
+  readonly #writable: (PollSet | undefined)[];
   /** Per socket: the GSO batch, undefined when GSO is off (or was refused on that path). */
   readonly #gso: (GsoSendBatch | undefined)[];
   readonly #counts: Int32Array;
   /** Per batch, per slot: the view a TUN packet is read into (behind the headroom). */
-  readonly #readViews: Uint8Array[][];
-  readonly #v4: number;
-  readonly #v6: number;
+  readonly #readViews: (Uint8Array[] | undefined)[];
+  /** The first socket of each family (the plain way to a peer), -1 if none. */
+  #v4 = -1;
+  #v6 = -1;
   /** The slot the TUN packet being handled was read into, to recognise in-place datagrams. */
   #inPlaceBatch = -1;
   #inPlaceSlot = -1;
@@ -119,7 +129,7 @@ export class TransmitLoop {
     const wake = EventFd.fromFd(start.wakeFd);
     this.#mail = new MailboxReceiver(start.mailbox, wake);
     this.#counters = SharedCounters.attach(TRANSMIT_COUNTER_NAMES, start.counters);
-    this.#traffic = SocketTraffic.attach(start.socketTraffic, start.sockets.length);
+    this.#traffic = SocketTraffic.attach(start.socketTraffic, SOCKET_SLOTS);
     const settings = resolveCoreSettings({ timers: start.timers });
     this.#sender = new TransportSender(
       {
@@ -140,30 +150,62 @@ export class TransmitLoop {
 
     this.#tun = TunDevice.fromFd(start.tunFd, "");
     this.#tun.setNonBlocking(true);
-    const slotSize = slotSizeFor(start.mtu);
-    this.#fds = start.sockets.map((s) => s.fd);
-    this.#batches = start.sockets.map((s) =>
-      new MmsgBatch({
-        slots: TX_BATCH,
-        slotSize,
-        headroom: SEND_HEADROOM,
-        v6Socket: s.family === 6,
-      })
-    );
-    this.#writable = this.#fds.map((fd) => new PollSet([fd], [POLLOUT]));
+    this.#slotSize = slotSizeFor(start.mtu);
+    this.#fds = new Int32Array(SOCKET_SLOTS).fill(-1);
+    this.#families = new Uint8Array(SOCKET_SLOTS);
+    this.#batches = new Array(SOCKET_SLOTS).fill(undefined);
+    this.#writable = new Array(SOCKET_SLOTS).fill(undefined);
+    this.#gso = new Array(SOCKET_SLOTS).fill(undefined);
+    this.#readViews = new Array(SOCKET_SLOTS).fill(undefined);
+    this.#counts = new Int32Array(SOCKET_SLOTS);
+    start.sockets.forEach((s, slot) => this.#openSocket(slot, s));
+  }
+
+  /** Slot `slot` gets a socket: its batch, poll set and GSO batch (allocated here, not per packet). */
+  #openSocket(slot: number, socket: WorkerSocket): void {
+    if (slot < 0 || slot >= SOCKET_SLOTS) return;
+    const v6Socket = socket.family === 6;
+    const batch = new MmsgBatch({
+      slots: TX_BATCH,
+      slotSize: this.#slotSize,
+      headroom: SEND_HEADROOM,
+      v6Socket,
+    });
+    this.#fds[slot] = socket.fd;
+    this.#families[slot] = socket.family;
+    this.#batches[slot] = batch;
+    this.#counts[slot] = 0;
+    this.#writable[slot] = new PollSet([socket.fd], [POLLOUT]);
     // One message per slot at most, so adding never finds the batch full.
-    this.#gso = start.sockets.map((s) =>
-      start.offloads.gso
-        ? new GsoSendBatch({ messages: TX_BATCH, v6Socket: s.family === 6 })
-        : undefined
-    );
-    this.#counts = new Int32Array(this.#batches.length);
+    this.#gso[slot] = this.#start.offloads.gso
+      ? new GsoSendBatch({ messages: TX_BATCH, v6Socket })
+      : undefined;
     // Leave 16 + 15 bytes of tailroom behind each packet for padding and the tag.
-    this.#readViews = this.#batches.map((b) =>
-      b.buffers.map((buf) => buf.subarray(SEND_HEADROOM, buf.length - 32))
+    this.#readViews[slot] = batch.buffers.map((buf) =>
+      buf.subarray(SEND_HEADROOM, buf.length - 32)
     );
-    this.#v4 = start.sockets.findIndex((s) => s.family === 4);
-    this.#v6 = start.sockets.findIndex((s) => s.family === 6);
+    this.#traffic.resetSent(slot);
+    this.#pickDefaults();
+  }
+
+  /** Slot `slot` is given up: what is queued on it leaves first, then the fd is never touched. */
+  #releaseSocket(slot: number): void {
+    if (slot < 0 || slot >= SOCKET_SLOTS) return;
+    if (this.#fds[slot] >= 0) this.#flush(slot);
+    this.#fds[slot] = -1;
+    this.#families[slot] = 0;
+    this.#batches[slot] = undefined;
+    this.#writable[slot] = undefined;
+    this.#gso[slot] = undefined;
+    this.#readViews[slot] = undefined;
+    this.#pickDefaults();
+    this.#post({ type: "socket-released", slot });
+  }
+
+  /** The first socket of each family carries what no path takes (handshake peers, stock peers). */
+  #pickDefaults(): void {
+    this.#v4 = this.#families.indexOf(4);
+    this.#v6 = this.#families.indexOf(6);
   }
 
   /** A message from the main thread (runs between batches, when the loop yields). */
@@ -194,7 +236,17 @@ export class TransmitLoop {
         break;
       case "bond-peer":
         this.#bonded[msg.peer] ??= new BondedSender(msg.mode, msg.memory);
-        if (msg.mode === "pinned") this.#pinned = true;
+        this.#pinned = this.#bonded.some((b) => b?.mode === "pinned");
+        break;
+      case "set-mode":
+        this.#bonded[msg.peer]?.setMode(msg.mode);
+        this.#pinned = this.#bonded.some((b) => b?.mode === "pinned");
+        break;
+      case "open-socket":
+        this.#openSocket(msg.slot, msg.socket);
+        break;
+      case "release-socket":
+        this.#releaseSocket(msg.slot);
         break;
       case "set-path":
         this.#bonded[msg.peer]?.setPath(msg.path, msg.socket, msg.endpoint);
@@ -207,8 +259,6 @@ export class TransmitLoop {
 
   async run(): Promise<void> {
     const tun = this.#tun;
-    // The TUN packets are staged in the IPv4 batch when there is one: most peers are IPv4.
-    const stage = this.#v4 >= 0 ? this.#v4 : this.#v6;
     const poller = new PollSet([this.#start.wakeFd, this.#start.tunFd]);
     let lastPublish = -Infinity;
     try {
@@ -220,9 +270,11 @@ export class TransmitLoop {
         const now = this.#now();
         this.#clock = now;
         let read = 0;
+        // The TUN packets are staged in the IPv4 batch when there is one: most peers are IPv4.
+        const stage = this.#v4 >= 0 ? this.#v4 : this.#v6;
         if (stage >= 0) {
-          const batch = this.#batches[stage];
-          const views = this.#readViews[stage];
+          const batch = this.#batches[stage]!;
+          const views = this.#readViews[stage]!;
           for (; read < TX_BATCH; read++) {
             if (this.#counts[stage] === batch.slots) this.#flush(stage);
             const slot = this.#counts[stage];
@@ -238,7 +290,7 @@ export class TransmitLoop {
             this.#inPlaceBatch = -1;
           }
         }
-        for (let b = 0; b < this.#batches.length; b++) this.#flush(b);
+        for (let b = 0; b < SOCKET_SLOTS; b++) this.#flush(b);
         if (now - lastPublish >= PUBLISH_INTERVAL_MS || read === 0) {
           this.#publish();
           lastPublish = now;
@@ -275,7 +327,7 @@ export class TransmitLoop {
       this.#sender.sendControl(now, peer, payload);
       return;
     }
-    const family = this.#start.sockets[socket]?.family;
+    const family = socket < SOCKET_SLOTS ? this.#families[socket] : 0;
     const endpoint = Endpoint.parse(to);
     if (family !== endpoint.family) {
       this.#io.txControlBadSocket++;
@@ -350,11 +402,11 @@ export class TransmitLoop {
 
   /** Describes (or copies) the datagram into batch `b` (socket `b`). */
   #queue(b: number, to: Endpoint, datagram: Uint8Array): void {
-    if (b < 0) {
+    const batch = b < 0 ? undefined : this.#batches[b];
+    if (batch === undefined) {
       this.#io.txNoSocketForFamily++;
       return;
     }
-    const batch = this.#batches[b];
     if (this.#counts[b] === batch.slots) this.#flush(b);
     const slot = this.#counts[b];
     const buf = batch.buffers[slot];
@@ -377,7 +429,7 @@ export class TransmitLoop {
     if (count === 0) return;
     this.#counts[b] = 0;
     this.#io.txBatches++;
-    const lengths = this.#batches[b].lengths;
+    const lengths = this.#batches[b]!.lengths;
     let bytes = 0;
     for (let i = 0; i < count; i++) bytes += lengths[i];
     this.#traffic.sent(b, bytes, count);
@@ -392,7 +444,7 @@ export class TransmitLoop {
    * datagram by datagram; EIO (no checksum offload on the path) turns GSO off for the socket.
    */
   #sendSegmented(b: number, gso: GsoSendBatch, count: number): number {
-    const batch = this.#batches[b];
+    const batch = this.#batches[b]!;
     const fd = this.#fds[b];
     gso.clear();
     for (let i = 0; i < count; i++) {
@@ -404,7 +456,7 @@ export class TransmitLoop {
     // Bounded: each round either waits for room or moves past one refused message.
     for (let round = 0; rc !== 0 && round < FULL_BUFFER_ROUNDS + gso.size; round++) {
       if (rc === -EAGAIN) {
-        this.#writable[b].wait(FULL_BUFFER_WAIT_MS);
+        this.#writable[b]!.wait(FULL_BUFFER_WAIT_MS);
         rc = gso.send(fd, gso.stoppedAt);
         continue;
       }
@@ -432,12 +484,12 @@ export class TransmitLoop {
   }
 
   #sendPlain(b: number, count: number, from: number): void {
-    const batch = this.#batches[b];
+    const batch = this.#batches[b]!;
     const fd = this.#fds[b];
     const errorsBefore = batch.sendErrors;
     batch.send(fd, count, 0, from);
     for (let round = 0; batch.sendStoppedAt < count && round < FULL_BUFFER_ROUNDS; round++) {
-      this.#writable[b].wait(FULL_BUFFER_WAIT_MS);
+      this.#writable[b]!.wait(FULL_BUFFER_WAIT_MS);
       batch.send(fd, count, 0, batch.sendStoppedAt);
     }
     this.#io.txDroppedSocketFull += count - batch.sendStoppedAt;

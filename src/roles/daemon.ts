@@ -12,7 +12,8 @@
  *   4. VPS: IP forwarding and the nftables table (masquerade out of nat.public_interface);
  *      router: the nftables table clamping TCP MSS to the tunnel MTU
  *   5. the data path worker
- *   6. forwards: the router pushes its own to the VPS; the VPS applies what routers push
+ *   6. forwards: the router pushes its own to the VPS; the VPS applies what routers push;
+ *      the routed LAN prefix: the VPS tells each router its /64, the router puts it on its LAN
  *   7. operations: control socket, SIGHUP reload, metrics listener, VPS speedtest responder
  */
 import type { BondConfig } from "../config/types.ts";
@@ -28,9 +29,11 @@ import { Teardown } from "./teardown.ts";
 import { bringUpTunDevice } from "./tun_device.ts";
 import { applyRoutingPlan, removeStaleRules } from "./routing.ts";
 import { openRoleSockets } from "./sockets.ts";
-import { resolveEndpoint } from "./resolve.ts";
+import { LiveLinks } from "./live_links.ts";
+import { resolvePeerEndpoints } from "./resolve.ts";
 import { setUpVpsEgress, type VpsEdge } from "./vps_egress.ts";
-import { entryToForward, forwardToEntry } from "../edge/forward_entries.ts";
+import { forwardToEntry } from "../edge/forward_entries.ts";
+import { setUpLanPrefix } from "./lan_prefix.ts";
 import { setUpRouterClamp } from "./router_clamp.ts";
 import { testTimerOverrides } from "./test_hooks.ts";
 
@@ -76,12 +79,13 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
 
     const peers: WorkerPeer[] = [];
     for (const p of config.peers) {
-      const endpoint = p.endpoint ? await resolveEndpoint(p.endpoint) : undefined;
+      const resolved = await resolvePeerEndpoints(p);
       peers.push({
         name: p.name,
         publicKey: p.publicKey,
         presharedKey: p.presharedKey,
-        endpoint: endpoint?.toString(),
+        endpoint: resolved?.endpoint.toString(),
+        alternateEndpoint: resolved?.alternate?.toString(),
         allowedIps: p.allowedIps.map((c) => c.text),
         persistentKeepalive: p.persistentKeepalive,
       });
@@ -93,7 +97,13 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       allowedIps: config.peers.flatMap((p) => p.allowedIps),
       defaultRoute: config.role === "router" && config.routing.defaultRoute,
     });
-    const sockets = openRoleSockets(config, peers, plan.socketMark, teardown, log);
+    const { sockets, links: linkSockets } = openRoleSockets(
+      config,
+      peers,
+      plan.socketMark,
+      teardown,
+      log,
+    );
     if (plan.socketMark !== undefined) {
       // Replies to marked packets must pass reverse-path filtering against the marked lookup.
       await sysctls.set("net.ipv4.conf.all.src_valid_mark", "1");
@@ -132,11 +142,11 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     });
     teardown.add("data path", () => dataPath.stop());
     if (edge !== undefined) {
-      const vpsEdge = edge;
-      // Peer index = position in config.peers (the Workers got them in that order).
-      dataPath.onForwards = (peer, forwards) =>
-        vpsEdge.push(config.peers[peer].name, forwards.map(entryToForward));
+      // Peer index = position in config.peers (the Workers got them in that order); the edge
+      // turns it into the peer's public key at once and files the forwards under that.
+      dataPath.onForwards = edge.forwardHandler(config.peers);
     } else dataPath.setForwards(config.forwards.map(forwardToEntry));
+    const lanPrefix = setUpLanPrefix(config, dataPath, nl, sysctls, teardown, log);
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.
     await Operations.start({
@@ -145,6 +155,8 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       debug: opts.debug,
       dataPath,
       edge,
+      lanPrefix,
+      links: linkSockets && new LiveLinks(linkSockets, dataPath, log),
       teardown,
     });
     log.info("tunnel up", {

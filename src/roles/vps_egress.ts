@@ -5,12 +5,16 @@
  * are undone on stop. The forwards live in one table for the whole run (VpsEdge): static
  * `peers[].forwards` from the file (a reload replaces them) and those each router pushes over
  * the control channel; whenever the accepted set or `reach` changes the nftables table is
- * rebuilt in one transaction.
+ * rebuilt in one transaction. Pushed forwards are filed under the peer whose public key sent
+ * them (peer_by_key.ts), and the ones refused go back to that router with their reasons.
  */
 import type { BondConfig, ForwardConfig } from "../config/types.ts";
 import type { SysctlChanges } from "../system/sysctl.ts";
 import { applyRuleset, removeTables } from "../system/nftables/table_lifecycle.ts";
-import { describeForward, type ForwardChange } from "../edge/forward_table.ts";
+import { describeForward, type ForwardChange, type RefusedForward } from "../edge/forward_table.ts";
+import { peerNameByKey } from "../edge/peer_by_key.ts";
+import { entryToForward, forwardToEntry } from "../edge/forward_entries.ts";
+import type { ForwardEntry, ForwardRefusal } from "../bonding/control_frame_types.ts";
 import { planVpsEdge } from "../edge/vps_edge_plan.ts";
 import { type PeerForwardRow, VpsForwards } from "../edge/vps_forwards.ts";
 import type { Logger } from "../log.ts";
@@ -51,17 +55,25 @@ export class VpsEdge {
   readonly #log: Logger;
   /** Applies run one at a time: a push and a reload may arrive together. */
   #applying: Promise<unknown> = Promise.resolve();
+  readonly #applyRuleset: (text: string) => Promise<void>;
 
-  constructor(config: BondConfig, tunName: string, log: Logger) {
+  /** `apply`: how a ruleset reaches nftables (tests pass a stand-in). */
+  constructor(
+    config: BondConfig,
+    tunName: string,
+    log: Logger,
+    apply: (text: string) => Promise<void> = (text) => applyRuleset(text),
+  ) {
     this.#config = config;
     this.#tunName = tunName;
     this.#log = log;
+    this.#applyRuleset = apply;
     this.forwards = new VpsForwards(config.peers);
   }
 
   /** Builds and applies the table (nft is atomic: on failure the previous table stays). */
   async apply(): Promise<void> {
-    await applyRuleset(planVpsEdge(this.#config, this.#tunName, this.forwards.active()));
+    await this.#applyRuleset(planVpsEdge(this.#config, this.#tunName, this.forwards.active()));
     for (const f of this.forwards.active()) {
       this.#log.info(`forward ${describeForward(f)}`, { peer: f.peer });
     }
@@ -89,8 +101,37 @@ export class VpsEdge {
     });
   }
 
-  /** A router pushed its forwards; the table is rebuilt only if the accepted set changed. */
-  push(peer: string, forwards: ForwardConfig[]): Promise<void> {
+  /**
+   * The router with `publicKey` pushed its forwards; the table is rebuilt only if the accepted
+   * set changed. Resolves to the pushed forwards that were refused, with the reasons.
+   */
+  pushFrom(publicKey: Uint8Array, forwards: ForwardConfig[]): Promise<RefusedForward[]> {
+    const peer = peerNameByKey(this.#config.peers, publicKey);
+    if (peer === undefined) {
+      return Promise.reject(new Error("forwards from a key that is no configured peer"));
+    }
+    return this.push(peer, forwards);
+  }
+
+  /**
+   * The data path's handler for pushed forwards. It numbers peers by their position in
+   * `startPeers` (the list the Workers were started with); that position is turned into the
+   * peer's public key here, and only the key is used from then on.
+   */
+  forwardHandler(
+    startPeers: readonly { publicKey: Uint8Array }[],
+  ): (peer: number, forwards: ForwardEntry[]) => Promise<ForwardRefusal[]> {
+    return async (peer, forwards) => {
+      const key = startPeers[peer]?.publicKey;
+      if (key === undefined) throw new Error(`forwards from unknown peer ${peer}`);
+      const refused = await this.pushFrom(key, forwards.map(entryToForward));
+      return refused.map((r) => ({ ...forwardToEntry(r.forward), reason: r.reason }));
+    };
+  }
+
+  /** Peer `peer` pushed its forwards; see `pushFrom`. */
+  push(peer: string, forwards: ForwardConfig[]): Promise<RefusedForward[]> {
+    let refusedPushed: RefusedForward[] = [];
     return this.#serial(async () => {
       if (!this.#config.nat) {
         if (forwards.length === 0) return;
@@ -98,12 +139,15 @@ export class VpsEdge {
       }
       const change = this.forwards.setPushed(peer, forwards);
       logRefused(this.#log, peer, change.refused);
+      // The router hears only of its own pushed forwards; static ones are the VPS's business.
+      const pushed = new Set(forwards.map((f) => describeForward(f)));
+      refusedPushed = change.refused.filter((r) => pushed.has(describeForward(r.forward)));
       if (!change.changed) return;
       for (const f of change.removed) {
         this.#log.info(`forward removed: ${describeForward(f)}`, { peer });
       }
       await this.apply();
-    });
+    }).then(() => refusedPushed);
   }
 
   /** Each peer's forwards, accepted and refused, for `bond status`. */

@@ -12,15 +12,8 @@
 import assert from "node:assert/strict";
 import { statusJson } from "./status_json.ts";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
-import { waitFor } from "./harness/wait_for.ts";
-import { buildWanTopology, type WanLab } from "../../lab/topology_wan.ts";
-import {
-  BOND_TUNNEL,
-  type BondPair,
-  routerExtras,
-  startBondPair,
-  wanLinks,
-} from "../../lab/bond_pair.ts";
+import { buildWanTopology } from "../../lab/topology_wan.ts";
+import { BOND_TUNNEL, routerExtras, wanLinks } from "../../lab/bond_pair.ts";
 import { bondConfigText, startBond } from "../../lab/bond_node.ts";
 import {
   REFERENCE_TUNNEL,
@@ -33,88 +26,10 @@ import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/key
 import { tcpTransfer } from "../../lab/transfer.ts";
 import { iperfUdp } from "../../lab/iperf.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
-import type { StatusDocument } from "../../src/control/status_document.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
+import { bondedLab, download, linkBytes, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
 const ignore = !canCreateNamespaces();
-const WANS = ["wan1", "wan2", "wan3"];
-
-/** Polls the status document until `check` holds (bounded), returning the last one. */
-async function statusUntil(
-  lab: Lab,
-  host: string,
-  configPath: string,
-  check: (doc: StatusDocument) => boolean,
-  timeoutMs: number,
-): Promise<StatusDocument> {
-  let doc = await statusJson(lab, host, ["-config", configPath]);
-  await waitFor(async () => {
-    doc = await statusJson(lab, host, ["-config", configPath]);
-    return check(doc);
-  }, { timeoutMs, intervalMs: 250, what: `status on ${host}` }).catch(() => {});
-  return doc;
-}
-
-/** The router's per-link bytes sent and received. */
-async function linkBytes(lab: Lab, pair: BondPair, host: string) {
-  const doc = await statusJson(lab, host, ["-config", pair.router.configPath]);
-  return new Map(doc.links.map((l) => [l.name, { tx: l.tx_bytes ?? 0, rx: l.rx_bytes ?? 0 }]));
-}
-
-/** A bonded pair on a fresh three-WAN lab, every path up on both ends. */
-async function bondedLab(
-  tag: string,
-  opts: {
-    scheduler?: "aggregate" | "pinned" | "redundant" | "failover";
-    family?: "v4" | "v6";
-  } = {},
-) {
-  const lab = await Lab.create(tag);
-  try {
-    const family = opts.family ?? "v4";
-    // CGNAT only makes sense for IPv4 (IPv6 stays routed).
-    const wanLab = await buildWanTopology(lab, { links: PROFILE_A.links, nat: family === "v4" });
-    const topo = wanLab.topology;
-    const pair = await startBondPair(lab, topo, {
-      links: wanLinks(topo.wans),
-      scheduler: opts.scheduler,
-      endpointFamily: family,
-    });
-    await pingUntilUp(lab, topo.hosts.lan, topo.srv.eth0[family], 15_000);
-    const router = await statusUntil(
-      lab,
-      topo.hosts.router,
-      pair.router.configPath,
-      (d) => d.links.every((l) => l.state === "up"),
-      10_000,
-    );
-    assert.deepEqual(router.links.map((l) => [l.name, l.state]), WANS.map((w) => [w, "up"]));
-    const vps = await statusUntil(
-      lab,
-      topo.hosts.vps,
-      pair.vps.configPath,
-      (d) => d.peers[0].paths.length === 3 && d.peers[0].paths.every((p) => p.state === "up"),
-      10_000,
-    );
-    assert.deepEqual(vps.peers[0].paths.map((p) => [p.link, p.state]), WANS.map((w) => [w, "up"]));
-    return { lab, wanLab, topo, pair, router, vps };
-  } catch (err) {
-    await lab.destroy();
-    throw err;
-  }
-}
-
-async function stopPair(pair: BondPair) {
-  const [r, v] = [await pair.router.stop(), await pair.vps.stop()];
-  assert.equal(r, 0, `router exited with ${r}:\n${pair.router.log()}`);
-  assert.equal(v, 0, `vps exited with ${v}:\n${pair.vps.log()}`);
-}
-
-/** Byte-exact download: the VPS sends to the router's tunnel address. */
-function download(lab: Lab, wanLab: WanLab, bytes: number) {
-  const h = wanLab.topology.hosts;
-  return assertTransfer(lab, h.vps, h.router, BOND_TUNNEL.router.v4, bytes);
-}
 
 Deno.test({
   name:
@@ -267,6 +182,57 @@ for (const mode of ["pinned", "redundant", "failover"] as const) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "mixed underlays: an IPv4-only and an IPv6-only link bond to the VPS's two addresses, byte-exact both ways",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { lab, wanLab, topo, pair, vps } = await bondedLab("bmix", {
+      bothEndpoints: true,
+      // wan1 has only an IPv4 source, wan2 only an IPv6 one; wan3 (a device) both: it takes
+      // the family of the endpoint dialled first.
+      linkConfigs: (t) => [
+        { name: "wan1", source: t.wans[0].router.v4 },
+        { name: "wan2", source: t.wans[1].router.v6 },
+        { name: "wan3", device: "wan3" },
+      ],
+    });
+    await using _ = lab;
+    const h = topo.hosts;
+    try {
+      const paths = vps.peers[0].paths;
+      // wan1 through its ISP's CGNAT (IPv4), wan2 straight from its own IPv6 address.
+      assert.ok(paths[0].endpoint.startsWith(`${topo.wans[0].transit.v4}:`), paths[0].endpoint);
+      assert.ok(paths[1].endpoint.startsWith(`[${topo.wans[1].router.v6}]:`), paths[1].endpoint);
+      assert.ok(paths[2].endpoint.startsWith(`${topo.wans[2].transit.v4}:`), paths[2].endpoint);
+      await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 8 << 20);
+      await download(lab, wanLab, 8 << 20);
+      // More than the two fastest links carry, each way: every link takes its share.
+      const before = await linkBytes(lab, pair, h.router);
+      for (
+        const [client, server, address] of [[h.lan, h.srv, topo.srv.eth0.v4], [
+          h.vps,
+          h.router,
+          BOND_TUNNEL.router.v4,
+        ]]
+      ) {
+        await iperfUdp(lab, { server, client, address, seconds: 2, rateMbps: 65 });
+      }
+      const after = await linkBytes(lab, pair, h.router);
+      for (const w of WANS) {
+        const sent = after.get(w)!.tx - before.get(w)!.tx;
+        const received = after.get(w)!.rx - before.get(w)!.rx;
+        assert.ok(sent > 256 << 10, `${w} sent ${sent} bytes`);
+        assert.ok(received > 256 << 10, `${w} received ${received} bytes`);
+      }
+    } finally {
+      await stopPair(pair);
+    }
+  },
+});
 
 Deno.test({
   name: "bonding over an IPv6 underlay: every link a path, byte-exact TCP both ways",

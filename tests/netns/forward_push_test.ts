@@ -121,11 +121,25 @@ Deno.test({
       const vpsText = await bondCli(lab, h.vps, ["status", "-socket", vpsSocket]);
       assert.match(vpsText.stdout, /^home +tcp +8080 .* pushed$/m);
       assert.match(vpsText.stdout, /^home +tcp +9000 .* refused: .*already forwarded/m);
+      // The router hears back which of its forwards the VPS refused, and why.
       const acked = await waitFor(async () => {
         const doc = await statusJson(lab, h.router, ["-socket", routerSocket]);
-        return doc.forwards.every((f) => f.state === "acknowledged") ? doc : undefined;
+        return doc.forwards.every((f) => f.state === "acknowledged" || f.state === "refused")
+          ? doc
+          : undefined;
       }, { timeoutMs: APPLY_TIMEOUT_MS, intervalMs: 200, what: "router forwards acknowledged" });
-      assert.equal(acked.forwards.length, 3);
+      assert.deepEqual(acked.forwards.map((f) => [f.port, f.to, f.state]), [
+        [8080, `${lanHost.v4}:${LAN_TCP}`, "acknowledged"],
+        [8080, `[${lanHost.v6}]:${LAN_TCP}`, "acknowledged"],
+        [9000, `${lanHost.v4}:${LAN_TCP}`, "refused"],
+      ]);
+      assert.match(acked.forwards[2].reason!, /tcp\/9000 .* already forwarded to peer "office"/);
+      assert.equal(acked.forwards[0].reason, null);
+      const routerStatus = await bondCli(lab, h.router, ["status", "-socket", routerSocket]);
+      assert.match(
+        routerStatus.stdout,
+        /^tcp +9000 +\S+ +refused: .*already forwarded to peer "office"$/m,
+      );
 
       // --- live change on the router: 8080 goes, 8081 comes; the VPS is not touched ---
       await Deno.writeTextFile(

@@ -95,6 +95,8 @@ Deno.test({
         v.speedtest.listen.includes(`${BOND_TUNNEL.vps.v4}:65001`),
         v.speedtest.listen.join(),
       );
+      // The link responder (per-link tests, grant holders only) on the public side.
+      assert.ok(v.speedtest.listen.includes("[::]:65002"), v.speedtest.listen.join());
 
       // --- metrics ---
       const m = await scrape(lab, h.router, "127.0.0.1:9586");

@@ -186,6 +186,7 @@ Deno.test({
       const rules = await Deno.readTextFile(rulesPath);
       assert.match(rules, /^\s*tcp dport \{ 22 \} accept$/m);
       assert.match(rules, /^\s*udp dport 65535 accept$/m);
+      assert.match(rules, /^\s*tcp dport 65002 accept$/m, "the link responder");
       assert.match(rules, /^\s*iifname "bnd0" accept$/m);
       assert.match(rules, /policy drop;/);
       // nft -c parses and checks the whole transaction against the kernel without applying it.

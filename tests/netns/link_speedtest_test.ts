@@ -1,0 +1,172 @@
+/**
+ * `bond speedtest LINK` on the three-WAN lab (profile A: 40/20/10 Mbit/s at 10/30/50 ms one-way,
+ * lab/topology_wan.ts, behind CGNAT): each link measured alone, past the tunnel, against the
+ * VPS's link responder, within 10% of what its emulated rate lets TCP carry; the link responder
+ * refuses strangers without a grant and a grant used once; `--set wan2` writes wan2's rates into
+ * a commented file and keeps every comment. Needs root.
+ *
+ * The reference: the WAN emulator's rates count IP bytes, headers included (lab/wan/README.md).
+ * The underlay MTU is 1500 and Linux TCP uses timestamps, so each 1500-byte packet carries 1448
+ * payload bytes: the most TCP can move is rate × 1448/1500 (38.6, 19.3 and 9.65 Mbit/s). The
+ * speed test counts payload bytes from the first to the last one received, in each direction.
+ */
+import assert from "node:assert/strict";
+import { canCreateNamespaces, Lab } from "./harness/netns.ts";
+import { waitFor } from "./harness/wait_for.ts";
+import { statusJson } from "./status_json.ts";
+import { pingUntilUp } from "./traffic.ts";
+import { buildWanTopology } from "../../lab/topology_wan.ts";
+import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
+import { bondCli } from "../../lab/bond_cli.ts";
+import { PROFILE_A } from "../../lab/wan/profiles.ts";
+
+const ignore = !canCreateNamespaces();
+/** TCP payload per 1500-byte IP packet (1500 − 20 IP − 20 TCP − 12 timestamp option). */
+const GOODPUT = 1448 / 1500;
+const TOLERANCE = 0.10;
+const SECONDS = 3;
+const LINK_PORT = 65002;
+
+Deno.test({
+  name:
+    "speedtest per link over three emulated WANs: each within 10% of its rate; grants guard the link responder; --set keeps comments",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using lab = await Lab.create("lst");
+    const wanLab = await buildWanTopology(lab, { links: PROFILE_A.links, nat: true });
+    const topo = wanLab.topology;
+    const h = topo.hosts;
+    const pair = await startBondPair(lab, topo, { links: wanLinks(topo.wans) });
+    try {
+      await pingUntilUp(lab, h.lan, topo.srv.eth0.v4, 15_000);
+      const vpsStatus = await statusJson(lab, h.vps, ["-config", pair.vps.configPath]);
+      assert.ok(
+        vpsStatus.speedtest.listen.includes(`${BOND_TUNNEL.vps.v4}:65001`) &&
+          vpsStatus.speedtest.listen.some((l) => l.endsWith(`:${LINK_PORT}`)),
+        `speedtest.listen: ${vpsStatus.speedtest.listen.join(", ")}`,
+      );
+
+      // --set wan2 on a file with comments: only wan2's two rates may change.
+      const original = await Deno.readTextFile(pair.router.configPath);
+      const commented = "# router of the link speed test lab\n" +
+        original
+          .replace(/^links:$/m, "links:   # one per WAN")
+          .replace(/^( {2}- name: wan2)$/m, "$1   # the 20 Mbit/s one")
+          .replace(/^( {4}down_mbps: 20)$/m, "$1   # seed, measured below") +
+        "# end of file\n";
+      assert.notEqual(commented, original);
+      await Deno.writeTextFile(pair.router.configPath, commented);
+
+      const figures: string[] = [];
+      const results = new Map<string, { down: number; up: number }>();
+      for (const [i, wan] of topo.wans.entries()) {
+        const args = ["speedtest", wan.name, "--seconds", String(SECONDS), "--json"];
+        if (wan.name === "wan2") args.push("--set", "wan2");
+        const r = await bondCli(
+          lab,
+          h.router,
+          [...args, "-config", pair.router.configPath],
+          60_000,
+        );
+        assert.equal(
+          r.code,
+          0,
+          `speedtest ${wan.name}: ${r.stderr}\n--- vps ---\n${pair.vps.log()}`,
+        );
+        const out = JSON.parse(r.stdout);
+        assert.equal(out.mode, "link");
+        assert.equal(out.link, wan.name);
+        assert.equal(out.server, `${topo.vps.eth0.v4}:${LINK_PORT}`);
+        const rate = PROFILE_A.links[i];
+        const expectDown = rate.down!.rateMbps! * GOODPUT;
+        const expectUp = rate.up!.rateMbps! * GOODPUT;
+        figures.push(
+          `${wan.name}: download ${out.download.mbps.toFixed(2)} Mbit/s ` +
+            `(reference ${expectDown.toFixed(2)}), upload ${out.upload.mbps.toFixed(2)} Mbit/s ` +
+            `(reference ${expectUp.toFixed(2)})`,
+        );
+        results.set(wan.name, { down: out.download.mbps, up: out.upload.mbps });
+        if (wan.name === "wan2") assert.match(r.stderr, /wrote links "wan2" down_mbps\/up_mbps/);
+      }
+      console.log(`link speed tests, ${SECONDS} s per phase:\n  ${figures.join("\n  ")}`);
+      for (const [i, wan] of topo.wans.entries()) {
+        const got = results.get(wan.name)!;
+        const rate = PROFILE_A.links[i];
+        for (
+          const [what, mbps, reference] of [
+            ["download", got.down, rate.down!.rateMbps! * GOODPUT],
+            ["upload", got.up, rate.up!.rateMbps! * GOODPUT],
+          ] as const
+        ) {
+          assert.ok(
+            Math.abs(mbps - reference) <= reference * TOLERANCE,
+            `${wan.name} ${what}: ${mbps.toFixed(2)} Mbit/s, want ${reference.toFixed(2)} ± 10%`,
+          );
+        }
+      }
+
+      // The file after --set wan2: every comment and every other byte as before.
+      const wan2 = results.get("wan2")!;
+      const after = await Deno.readTextFile(pair.router.configPath);
+      const down = /^ {4}down_mbps: (\S+) {3}# seed, measured below$/m.exec(after)?.[1];
+      const up = /^ {4}up_mbps: (\S+)$/m.exec(after.split("- name: wan2")[1] ?? "")?.[1];
+      assert.ok(down && up, `wan2's rates with their comment:\n${after}`);
+      assert.ok(Math.abs(Number(down) - wan2.down) <= 0.05, `down_mbps ${down} vs ${wan2.down}`);
+      assert.ok(Math.abs(Number(up) - wan2.up) <= 0.05, `up_mbps ${up} vs ${wan2.up}`);
+      const expected = commented
+        .replace(/^ {4}down_mbps: 20 {3}#/m, `    down_mbps: ${down}   #`)
+        .replace(/^ {4}up_mbps: 20$/m, `    up_mbps: ${up}`);
+      assert.equal(after, expected, "only wan2's two rates changed");
+      const check = await bondCli(lab, h.router, ["check", "-config", pair.router.configPath]);
+      assert.equal(check.code, 0, check.stderr);
+
+      // Unknown link: an error listing the links.
+      const unknown = await bondCli(lab, h.router, [
+        "speedtest",
+        "lte",
+        "-config",
+        pair.router.configPath,
+      ]);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no link "lte" in .* \(links: wan1, wan2, wan3\)/);
+
+      // --- the link responder from the internet (srv): no grant, then a grant used twice ---
+      const vpsPublic = topo.vps.eth0.v4;
+      const linkRequest = (line: string) =>
+        lab.exec(h.srv, ["socat", "-t", "5", "-T", "5", "-", `TCP:${vpsPublic}:${LINK_PORT}`], {
+          stdin: line + "\n",
+          timeoutMs: 10_000,
+        });
+      const refused = /^\{"error":"no valid grant: ask for a grant through the tunnel first"\}$/;
+      const none = await linkRequest('{"test":"download","seconds":1}');
+      assert.match(none.stdout.trim(), refused, none.stderr);
+      // A grant asked for through the tunnel (from the router: only peers reach port 65001).
+      const grantLine = await lab.run(
+        h.router,
+        ["socat", "-t", "5", "-T", "5", "-", `TCP:${BOND_TUNNEL.vps.v4}:65001`],
+        { stdin: '{"grant":"link"}\n', timeoutMs: 10_000 },
+      );
+      const grant = JSON.parse(grantLine);
+      assert.equal(grant.port, LINK_PORT);
+      assert.match(grant.token, /^[0-9a-f]{32}$/);
+      // An upload of nothing: accepted, answered with its (empty) receipt.
+      const upload = `{"test":"upload","seconds":1,"token":"${grant.token}"}`;
+      const first = await linkRequest(upload);
+      assert.match(first.stdout.trim(), /^\{"bytes":0,"ms":0\}$/, first.stderr);
+      const again = await linkRequest(upload);
+      assert.match(again.stdout.trim(), refused, "a used grant is refused");
+      await waitFor(
+        () => /link responder refused a connection: no valid grant/.test(pair.vps.log()),
+        {
+          timeoutMs: 2000,
+          what: "the refusal in the VPS's log",
+        },
+      );
+    } finally {
+      const codes = [await pair.router.stop(), await pair.vps.stop()];
+      assert.deepEqual(codes, [0, 0], `router:\n${pair.router.log()}\nvps:\n${pair.vps.log()}`);
+    }
+  },
+});
