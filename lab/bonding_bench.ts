@@ -110,6 +110,13 @@ async function measureFailover(
   await new Promise((r) => setTimeout(r, 1500));
   await wanLab.wan(fastest).command(["down"]);
   const { times } = await pings;
+  if (Deno.env.get("BOND_BENCH_DEBUG")) {
+    for (const [who, text] of [["router", pair.router.log()], ["vps", pair.vps.log()]]) {
+      for (const l of text.split("\n").filter((l) => / path \S+: /.test(l))) {
+        console.error(`  ${who}: ${l}`);
+      }
+    }
+  }
   let gapMs = 0;
   for (let i = 1; i < times.length; i++) gapMs = Math.max(gapMs, times[i] - times[i - 1]);
   const restoredAt = performance.now();

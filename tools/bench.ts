@@ -8,7 +8,9 @@
  *   deno task bench bonding [SECONDS] [--profiles A,B,C]
  *                                     bond over the three emulated WANs per profile: TCP
  *                                     up/down, 8 flows, UDP loss, failover gap, redundant
- *                                     mode under loss, idle latency added (root)
+ *                                     mode under loss, idle latency added (root);
+ *                                     BOND_BENCH_DEBUG=1 also prints both daemons' path
+ *                                     state changes after the failover (with silent_ms)
  */
 const [what, arg] = Deno.args;
 if (what === "crypto") {

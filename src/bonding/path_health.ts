@@ -6,9 +6,13 @@
  *
  * Liveness. A sign of life is an echo of one of our probes, or a receive report showing that
  * the path delivered something new. The path is declared down when it has been silent for
- * max(missedProbes x the interval signs of life normally arrive at, srtt + 4 rttvar + margin):
- * at 50 ms probes on a path with a round trip under ~100 ms that is 150 ms after its last sign
- * of life; on a slow or jittery path the RTT term takes over so a delay spike is not a death.
+ * max(missedProbes x the interval signs of life normally arrive at, srtt + 4 rttvar + margin).
+ * Idle, that interval is the probe interval: 150 ms after the last echo at 50 ms probes. Busy,
+ * it is what the path shows: receive reports every 25 ms make it 75 ms on a path that carries
+ * data in every report, while one that carries a packet now and then shows longer gaps between
+ * signs of life, and waits that much longer (the gap estimate rises at once with a long gap and
+ * sinks slowly). On a slow or jittery path the RTT term takes over, so a delay spike is not a
+ * death.
  *
  * Hysteresis. A down path (and a new one) is admitted after `recoverProbes` consecutive
  * echoes. Every time it goes down again the number doubles (up to `maxRecoverProbes`), and each
@@ -47,6 +51,11 @@ export const DEFAULT_SEED_BYTES_PER_SECOND = 10e6 / 8;
 const PROBE_LOSS_TIMEOUT_MS = 1000;
 /** Outstanding probes remembered; older echoes are ignored. */
 const PROBE_RING = 64;
+/**
+ * How often the receiver reports what arrived on each path while data flows (the peer's
+ * monitor sends them at this interval; liveness of a busy path rests on them).
+ */
+export const REPORT_INTERVAL_MS = 25;
 /** Cap on the doubling of recoverProbes (2^6 = 64x). */
 const MAX_FLAPS = 6;
 
@@ -55,7 +64,7 @@ export interface PathHealthOptions {
   probeIdleMs?: number;
   /** Probe interval while it carries data. @default 100 */
   probeBusyMs?: number;
-  /** How often the receiver sends receive reports while data flows. @default 50 */
+  /** How often the receiver sends receive reports while data flows. @default 25 */
   reportIntervalMs?: number;
   /** Silent intervals before the path is down. @default 3 */
   missedProbes?: number;
@@ -129,6 +138,8 @@ export class PathHealth {
   #windowStart = -Infinity;
   #windowPackets = 0;
   #windowProbes = 0;
+  /** The gap between signs of life, as the path shows it (see the file comment), ms. */
+  #lifeGap: number;
   #forgiveAt = Infinity;
   /** When the path last came into service. */
   #admittedAt = Infinity;
@@ -144,7 +155,7 @@ export class PathHealth {
     this.#o = {
       probeIdleMs: options.probeIdleMs ?? 50,
       probeBusyMs: options.probeBusyMs ?? 100,
-      reportIntervalMs: options.reportIntervalMs ?? 50,
+      reportIntervalMs: options.reportIntervalMs ?? REPORT_INTERVAL_MS,
       missedProbes: options.missedProbes ?? 3,
       timeoutMarginMs: options.timeoutMarginMs ?? 10,
       recoverProbes: options.recoverProbes ?? 3,
@@ -166,6 +177,7 @@ export class PathHealth {
     // trusting a loss figure.
     this.loss = new LossEstimator(this.#o.lossHalfLifeMs, 1000 / this.#o.probeIdleMs);
     this.rate = new RateEstimator(options.seedBytesPerSecond ?? DEFAULT_SEED_BYTES_PER_SECOND);
+    this.#lifeGap = this.#o.probeIdleMs;
   }
 
   /** One-way delay estimate for scheduling (half the smoothed RTT), ms; 0 before samples. */
@@ -181,7 +193,9 @@ export class PathHealth {
   /** Silence after which the path is down, ms. */
   get downAfterMs(): number {
     const o = this.#o;
-    const interval = this.busy ? Math.min(o.probeBusyMs, o.reportIntervalMs) : o.probeIdleMs;
+    const interval = this.busy
+      ? Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap)
+      : o.probeIdleMs;
     return Math.max(o.missedProbes * interval, this.rtt.timeout(o.timeoutMarginMs));
   }
 
@@ -343,7 +357,13 @@ export class PathHealth {
   }
 
   #life(now: number): void {
-    if (now > this.lastLifeAt) this.lastLifeAt = now;
+    if (now <= this.lastLifeAt) return;
+    const gap = now - this.lastLifeAt;
+    if (gap !== Infinity) {
+      // Up at once with a long gap, down by an eighth of the difference per sign of life.
+      this.#lifeGap = gap >= this.#lifeGap ? gap : this.#lifeGap + (gap - this.#lifeGap) / 8;
+    }
+    this.lastLifeAt = now;
   }
 
   #evaluate(now: number): void {

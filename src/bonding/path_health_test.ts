@@ -311,3 +311,64 @@ Deno.test("path health options are checked", () => {
     /degradedLossExit must be below/,
   );
 });
+
+/**
+ * A path carrying data: a packet every `everyMs`, arriving `owd` ms later; the receiver reports
+ * what arrived every REPORT_INTERVAL_MS while something new arrived; probes echo after 2 x owd.
+ * Everything stops at `deathAt`. Returns when the path went down (or undefined) and its last
+ * sign of life.
+ */
+function busyPath(everyMs: number, deathAt: number, endAt: number) {
+  const owd = 10;
+  const log = new PathSendLog(4096);
+  const h = new PathHealth(log);
+  const sent: { counter: number; at: number }[] = [];
+  const echoes: { at: number; seq: number; sentAt: number }[] = [];
+  let counter = 0;
+  let received = 0;
+  let reportedUpTo = -1;
+  let downAt: number | undefined;
+  // Admitted first, as a live path would be.
+  for (let t = 0; t < endAt; t++) {
+    const alive = t < deathAt;
+    while (echoes.length > 0 && echoes[0].at <= t) {
+      const e = echoes.shift()!;
+      if (alive) h.onProbeEcho(t, e.seq, e.sentAt, 0);
+    }
+    if (h.probeDue(t)) {
+      const seq = h.takeProbe(t);
+      log.record(counter++, 64, t);
+      if (alive) echoes.push({ at: t + 2 * owd, seq, sentAt: t });
+    }
+    if (t >= 300 && t % everyMs === 0) {
+      log.record(counter, 1200, t);
+      sent.push({ counter: counter++, at: t });
+    }
+    if (alive && t % 25 === 0) {
+      let highest = -1;
+      for (const s of sent) if (s.at + owd <= t && s.counter > reportedUpTo) highest = s.counter;
+      if (highest > reportedUpTo) {
+        received += sent.filter((s) => s.counter > reportedUpTo && s.counter <= highest).length;
+        reportedUpTo = highest;
+        h.onReport(t + owd, received, received * 1200, highest, t);
+      }
+    }
+    const before = h.state;
+    h.tick(t);
+    if (before !== PATH_DOWN && h.state === PATH_DOWN && t > 300) downAt ??= t;
+  }
+  return { downAt, lastLifeAt: h.lastLifeAt, health: h };
+}
+
+Deno.test("a busy path is declared down within ~75 ms of its last report, a sparse one is not", () => {
+  const dense = busyPath(2, 3000, 4000);
+  assert.ok(dense.downAt !== undefined, "the dead path went down");
+  const silence = dense.downAt - dense.lastLifeAt;
+  assert.ok(silence <= 80 && silence >= 70, `down after ${silence} ms of silence`);
+  // One packet every 100 ms: reports show life only that often, so it is not taken for dead.
+  const sparse = busyPath(100, 10_000, 10_000);
+  assert.equal(sparse.downAt, undefined, "no false alarm on a path used now and then");
+  assert.equal(sparse.health.stats.downs, 0);
+  assert.ok(sparse.health.busy);
+  assert.ok(sparse.health.downAfterMs >= 150, `${sparse.health.downAfterMs}`);
+});

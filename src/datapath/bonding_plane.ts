@@ -353,6 +353,7 @@ export class BondingPlane {
       for (const change of monitor.tick(now)) {
         log("info", "bonding", `path ${change.name}: ${change.state}`, {
           peer: this.#plane.control.peers[monitor.peer]?.name ?? monitor.peer,
+          ...(change.silentMs === undefined ? {} : { silent_ms: change.silentMs }),
         });
       }
     }

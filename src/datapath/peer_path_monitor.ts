@@ -13,7 +13,12 @@ import type {
   ReceiveReport,
 } from "../bonding/control_frame_types.ts";
 import { DelaySpread } from "../bonding/delay_spread.ts";
-import { PATH_DOWN, PathHealth, pathStateName } from "../bonding/path_health.ts";
+import {
+  PATH_DOWN,
+  PathHealth,
+  pathStateName,
+  REPORT_INTERVAL_MS,
+} from "../bonding/path_health.ts";
 import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
 import { PathSendLog } from "../bonding/path_send_log.ts";
 import { PathTable } from "../bonding/path_table.ts";
@@ -32,8 +37,6 @@ import {
 
 /** A report interval stretched by less than this many times the path's jitter is not saturated. */
 const JITTER_SLACK = 2;
-/** How often we tell the peer what arrived on each path, while something arrives. */
-export const REPORT_INTERVAL_MS = 50;
 
 /**
  * Sends `frame` on path `path` (from `socket` to `to`; to null: the peer's endpoint), or with
@@ -62,6 +65,8 @@ export interface PathChange {
   path: number;
   name: string;
   state: string;
+  /** For "down": how long the path had been silent, ms. */
+  silentMs?: number;
 }
 
 export class PeerPathMonitor {
@@ -140,7 +145,12 @@ export class PeerPathMonitor {
       const h = path.health;
       if (h.tick(now)) {
         path.since = now;
-        changes.push({ path: p, name: path.name, state: pathStateName(h.state) });
+        changes.push({
+          path: p,
+          name: path.name,
+          state: pathStateName(h.state),
+          silentMs: h.state === PATH_DOWN ? Math.round(now - h.lastLifeAt) : undefined,
+        });
       }
       if (h.probeDue(now)) {
         const probe: Probe = { type: "probe", pathId: p, seq: h.takeProbe(now), sentAt: now };

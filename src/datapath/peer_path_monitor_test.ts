@@ -5,7 +5,8 @@ import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
 import { PathTable } from "../bonding/path_table.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { PATHS_PER_PEER } from "./bonded_sender.ts";
-import { PeerPathMonitor, REPORT_INTERVAL_MS } from "./peer_path_monitor.ts";
+import { PeerPathMonitor } from "./peer_path_monitor.ts";
+import { REPORT_INTERVAL_MS } from "../bonding/path_health.ts";
 
 interface Sent {
   path: number;
