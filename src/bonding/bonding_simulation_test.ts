@@ -197,10 +197,13 @@ Deno.test("bonding pieces together: aggregate over three links, a link cut, noth
   const l2 = health[2].loss.rate(now);
   assert.ok(l2 > 0.005 && l2 < 0.05, `link 2 loss measured ${l2}`);
   assert.ok(health[1].loss.rate(now) < 0.01);
+  // In order, but for the few packets that came after their gap was given up (passed on late).
+  let backwards = 0;
   for (let k = 1; k < released.length; k++) {
-    assert.ok(released[k].counter > released[k - 1].counter, "in order");
+    if (released[k].counter < released[k - 1].counter) backwards++;
   }
   const s = reorder.stats;
+  assert.ok(backwards <= s.lateReleased, `${backwards} out of order, ${s.lateReleased} late`);
   assert.ok(s.late < 0.01 * s.released, `${s.late} late of ${s.released}`);
   assert.ok(s.maxBuffered < reorder.capacity, "never overflowed");
 });

@@ -12,9 +12,14 @@
  *    within `timeoutMs` of its arrival;
  *  - a counter `capacity` or more ahead of the head pushes the oldest out (bounded memory).
  *
- * A packet behind the head (its gap was already given up) is dropped as late: the output
- * never goes backwards. Duplicates (redundant mode) are normally dropped by the replay filter
- * before this; one that reaches a buffered slot is dropped here too.
+ * A packet behind the head whose gap was given up arrives late: it is passed on at once (out of
+ * order: TCP takes a late segment far better than a lost one, and undoes the retransmission
+ * it may have started), and the wait it was too late for is added to the timeout as
+ * `extraMs`, which halves every `extraHalfLifeMs` without another late arrival (capped at
+ * `maxExtraMs`): a timeout set from probes that misjudge the paths' real skew (queues the
+ * probes did not see) corrects itself from the data. A copy of a packet already released or
+ * passed on late is dropped. Duplicates (redundant mode) are normally dropped by the replay
+ * filter before this; one that reaches a buffered slot is dropped here too.
  *
  * Memory is fixed at construction: `capacity` slots of `slotBytes` each, plus a ring recording
  * arrival order (for the oldest arrival in O(1)). Push and tick await nothing and throw nothing;
@@ -44,6 +49,10 @@ export interface ReorderBufferOptions {
   timeoutMs?: number;
   /** A path silent this long no longer holds gaps open, ms. @default 1000 */
   pathIdleMs?: number;
+  /** Ceiling of the timeout added after late arrivals, ms. @default 200 */
+  maxExtraMs?: number;
+  /** The added timeout halves after this long without a late arrival, ms. @default 10000 */
+  extraHalfLifeMs?: number;
 }
 
 export interface ReorderStats {
@@ -54,6 +63,8 @@ export interface ReorderStats {
   lost: number;
   /** Arrived behind the head (its gap already given up, or a duplicate of a released one). */
   late: number;
+  /** Of those, packets whose gap had been given up, passed on late (out of order). */
+  lateReleased: number;
   /** Same counter as a packet still buffered. */
   duplicate: number;
   /** Times a counter far ahead forced the oldest out. */
@@ -76,6 +87,7 @@ export class ReorderBuffer {
     skipped: 0,
     lost: 0,
     late: 0,
+    lateReleased: 0,
     duplicate: 0,
     overflows: 0,
     oversize: 0,
@@ -91,6 +103,14 @@ export class ReorderBuffer {
   pathIdleMs: number;
   /** Bit p set: path p may still deliver (the control plane clears paths it knows are down). */
   activeMask: number;
+  readonly maxExtraMs: number;
+  readonly extraHalfLifeMs: number;
+  /** Timeout added after late arrivals, as last raised, and when. */
+  #extraMs = 0;
+  #extraSince = 0;
+  /** Per slot (counter % capacity): the last counter given up there and when, -1 if none. */
+  readonly #lostCounter: Float64Array;
+  readonly #lostAt: Float64Array;
 
   readonly #release: ReleaseFn;
   readonly #data: Uint8Array;
@@ -120,6 +140,13 @@ export class ReorderBuffer {
     this.paths = paths;
     this.timeoutMs = options.timeoutMs ?? 50;
     this.pathIdleMs = options.pathIdleMs ?? 1000;
+    this.maxExtraMs = options.maxExtraMs ?? 200;
+    this.extraHalfLifeMs = options.extraHalfLifeMs ?? 10_000;
+    if (!(this.maxExtraMs >= 0) || !(this.extraHalfLifeMs > 0)) {
+      throw new RangeError("reorder maxExtraMs must be >= 0 and extraHalfLifeMs > 0");
+    }
+    this.#lostCounter = new Float64Array(capacity).fill(-1);
+    this.#lostAt = new Float64Array(capacity);
     this.activeMask = paths === 32 ? -1 : (1 << paths) - 1;
     this.#release = release;
     this.#data = new Uint8Array(capacity * slotBytes);
@@ -148,7 +175,7 @@ export class ReorderBuffer {
     if (counter > this.#highest[path]) this.#highest[path] = counter;
     if (now > this.#lastArrival[path]) this.#lastArrival[path] = now;
     if (counter < this.next) {
-      this.stats.late++;
+      this.#late(now, counter, buf, offset, length);
       return;
     }
     if (counter >= this.next + this.capacity) this.#overflow(counter);
@@ -186,10 +213,50 @@ export class ReorderBuffer {
     this.#drain(now);
   }
 
-  /** When the oldest buffered packet times out; Infinity when nothing waits. */
-  nextDeadline(): number {
+  /**
+   * When the oldest buffered packet times out; Infinity when nothing waits. With `now`, the
+   * added timeout as of now (it only shrinks later, so ticking then is never too early).
+   */
+  nextDeadline(now = this.#extraSince): number {
     const oldest = this.#oldestArrival();
-    return oldest === Infinity ? Infinity : oldest + this.timeoutMs;
+    return oldest === Infinity ? Infinity : oldest + this.timeoutMs + this.extraAt(now);
+  }
+
+  /** The timeout added after late arrivals, as of `now`, ms. */
+  extraAt(now: number): number {
+    if (this.#extraMs === 0) return 0;
+    const halvings = Math.floor(Math.max(0, now - this.#extraSince) / this.extraHalfLifeMs);
+    return halvings >= 30 ? 0 : this.#extraMs / 2 ** halvings;
+  }
+
+  /** A counter behind the head: passed on if its gap was given up, and the timeout learns. */
+  #late(now: number, counter: number, buf: Uint8Array, offset: number, length: number): void {
+    this.stats.late++;
+    const slot = counter % this.capacity;
+    if (this.#lostCounter[slot] !== counter) return;
+    this.#lostCounter[slot] = -1;
+    // It came this long after its gap was given up: the timeout was that much too short.
+    const lateness = now - this.#lostAt[slot];
+    if (lateness >= 0) {
+      this.#extraMs = Math.min(this.maxExtraMs, this.extraAt(now) + lateness);
+      this.#extraSince = now;
+    }
+    if (length > 0) {
+      this.#release(buf, offset, length);
+      this.stats.lateReleased++;
+    }
+  }
+
+  /**
+   * Gives up the head: a later arrival of it is late (see `#late`). `now` is NaN when the
+   * timeout did not decide it (overflow, every path past it): its lateness teaches nothing.
+   */
+  #giveUp(now: number): void {
+    const slot = this.next % this.capacity;
+    this.#lostCounter[slot] = this.next;
+    this.#lostAt[slot] = now;
+    this.stats.lost++;
+    this.next++;
   }
 
   /** Releases everything buffered, in order, giving up the gaps (a keypair is ending). */
@@ -208,6 +275,7 @@ export class ReorderBuffer {
     this.#fifoSize = 0;
     this.#highest.fill(-1);
     this.#lastArrival.fill(-Infinity);
+    this.#lostCounter.fill(-1);
   }
 
   /** Releases the head from its slot if it is buffered; false if it is missing. */
@@ -235,9 +303,14 @@ export class ReorderBuffer {
         continue;
       }
       if (this.stats.buffered === 0) return;
-      if (passed > this.next || now - this.#oldestArrival() >= this.timeoutMs) {
-        this.stats.lost++;
-        this.next++;
+      if (passed > this.next) {
+        // Every path is past it: a later arrival would mean a path reordered, not a short
+        // timeout, so it teaches the timeout nothing.
+        this.#giveUp(NaN);
+        continue;
+      }
+      if (now - this.#oldestArrival() >= this.timeoutMs + this.extraAt(now)) {
+        this.#giveUp(now);
         continue;
       }
       return;
@@ -268,8 +341,8 @@ export class ReorderBuffer {
         this.next = target;
         return;
       }
-      if (!this.#releaseSlot()) this.stats.lost++;
-      this.next++;
+      if (this.#releaseSlot()) this.next++;
+      else this.#giveUp(NaN);
     }
   }
 

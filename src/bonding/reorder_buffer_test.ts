@@ -13,6 +13,9 @@ class NaiveReorder {
   skipped = 0;
   lost = 0;
   late = 0;
+  lateReleased = 0;
+  /** Counters passed on late, out of order. */
+  readonly lateCounters: number[] = [];
   duplicate = 0;
   oversize = 0;
   timeoutMs: number;
@@ -20,6 +23,10 @@ class NaiveReorder {
   readonly waiting = new Map<number, { arrival: number; length: number }>();
   readonly highest: number[];
   readonly lastArrival: number[];
+  /** By counter % capacity: the last counter given up there, and when (NaN: not by timeout). */
+  readonly given = new Map<number, { counter: number; at: number }>();
+  extraMs = 0;
+  extraSince = 0;
 
   constructor(readonly o: Required<ReorderBufferOptions>) {
     this.timeoutMs = o.timeoutMs;
@@ -33,11 +40,29 @@ class NaiveReorder {
     this.lastArrival[path] = Math.max(this.lastArrival[path], now);
     if (counter < this.next) {
       this.late++;
+      const g = this.given.get(counter % this.o.capacity);
+      if (g?.counter !== counter) return;
+      this.given.delete(counter % this.o.capacity);
+      if (now - g.at >= 0) {
+        this.extraMs = Math.min(this.o.maxExtraMs, this.extra(now) + now - g.at);
+        this.extraSince = now;
+      }
+      if (length > 0) {
+        this.released.push(counter);
+        this.lateCounters.push(counter);
+        this.lateReleased++;
+      }
       return;
     }
-    while (counter >= this.next + this.o.capacity) {
-      if (!this.take()) this.lost++;
-      this.next++;
+    const target = counter - this.o.capacity + 1;
+    while (this.next < target) {
+      if (this.waiting.size === 0) {
+        this.lost += target - this.next;
+        this.next = target;
+        break;
+      }
+      if (this.take()) this.next++;
+      else this.giveUp(NaN);
     }
     if (this.waiting.has(counter)) {
       this.duplicate++;
@@ -61,6 +86,18 @@ class NaiveReorder {
     return true;
   }
 
+  extra(now: number): number {
+    if (this.extraMs === 0) return 0;
+    const halvings = Math.floor(Math.max(0, now - this.extraSince) / this.o.extraHalfLifeMs);
+    return halvings >= 30 ? 0 : this.extraMs / 2 ** halvings;
+  }
+
+  giveUp(at: number): void {
+    this.given.set(this.next % this.o.capacity, { counter: this.next, at });
+    this.lost++;
+    this.next++;
+  }
+
   drain(now: number): void {
     while (true) {
       if (this.take()) {
@@ -75,9 +112,12 @@ class NaiveReorder {
           now - this.lastArrival[p] <= this.o.pathIdleMs;
         if (active && !(this.highest[p] > this.next)) allPassed = false;
       }
-      if (allPassed || now - oldest >= this.timeoutMs) {
-        this.lost++;
-        this.next++;
+      if (allPassed) {
+        this.giveUp(NaN);
+        continue;
+      }
+      if (now - oldest >= this.timeoutMs + this.extra(now)) {
+        this.giveUp(now);
         continue;
       }
       return;
@@ -134,6 +174,8 @@ function compare(seed: number): { releaseWaits: number[]; buffer: ReorderBuffer 
     paths: 4,
     timeoutMs: rnd.int(80),
     pathIdleMs: 20 + rnd.int(200),
+    maxExtraMs: rnd.int(120),
+    extraHalfLifeMs: 50 + rnd.int(2000),
   };
   const arrivals = scenario(rnd, 3000, options.slotBytes);
   const released: number[] = [];
@@ -173,8 +215,8 @@ function compare(seed: number): { releaseWaits: number[]; buffer: ReorderBuffer 
   assert.deepEqual(released, model.released, `seed ${seed}: release order`);
   const s = buffer.stats;
   assert.deepEqual(
-    [s.lost, s.late, s.duplicate, s.oversize, s.skipped],
-    [model.lost, model.late, model.duplicate, model.oversize, model.skipped],
+    [s.lost, s.late, s.lateReleased, s.duplicate, s.oversize, s.skipped],
+    [model.lost, model.late, model.lateReleased, model.duplicate, model.oversize, model.skipped],
     `seed ${seed}: counts`,
   );
   assert.equal(s.buffered, 0, `seed ${seed}: everything left in the end`);
@@ -183,30 +225,35 @@ function compare(seed: number): { releaseWaits: number[]; buffer: ReorderBuffer 
     buffer.next,
     `seed ${seed}: each counter released, skipped or lost`,
   );
-  for (let k = 1; k < released.length; k++) assert.ok(released[k] > released[k - 1]);
+  // In order, apart from the packets passed on late (each once, after its gap was given up).
+  const late = new Set(model.lateCounters);
+  assert.equal(late.size, model.lateCounters.length, "each passed on late once");
+  const inOrder = released.filter((c) => !late.has(c));
+  for (let k = 1; k < inOrder.length; k++) assert.ok(inOrder[k] > inOrder[k - 1]);
   return { releaseWaits, buffer };
 }
 
 Deno.test("reorder buffer releases exactly what a naive sorted-map model releases (fuzz)", () => {
-  let lost = 0, late = 0, dup = 0, overflows = 0;
+  let lost = 0, late = 0, lateReleased = 0, dup = 0, overflows = 0;
   for (let seed = 1; seed <= 60; seed++) {
     const { buffer } = compare(seed);
     lost += buffer.stats.lost;
     late += buffer.stats.late;
+    lateReleased += buffer.stats.lateReleased;
     dup += buffer.stats.duplicate;
     overflows += buffer.stats.overflows;
   }
   // The runs must actually exercise every rule.
   assert.ok(
-    lost > 0 && late > 0 && dup > 0 && overflows > 0,
-    `${lost} ${late} ${dup} ${overflows}`,
+    lost > 0 && late > 0 && lateReleased > 0 && dup > 0 && overflows > 0,
+    `${lost} ${late} ${lateReleased} ${dup} ${overflows}`,
   );
 });
 
 Deno.test("reorder buffer never holds a packet longer than its timeout", () => {
   for (let seed = 100; seed < 130; seed++) {
     const rnd = new TestRandom(seed);
-    const options = { capacity: 4096, slotBytes: 64, paths: 4, timeoutMs: 40 };
+    const options = { capacity: 4096, slotBytes: 64, paths: 4, timeoutMs: 40, maxExtraMs: 30 };
     const arrivals = scenario(rnd, 3000, 64);
     let now = 0;
     let worst = 0;
@@ -229,8 +276,12 @@ Deno.test("reorder buffer never holds a packet longer than its timeout", () => {
       buffer.tick(ms);
       assert.ok(ms < 10_000, "bounded run");
     }
-    // Ticks run each millisecond, so a release can be up to 1 ms after the deadline.
-    assert.ok(worst <= options.timeoutMs + 1, `seed ${seed}: a packet waited ${worst} ms`);
+    // Ticks run each millisecond, so a release can be up to 1 ms after the deadline; late
+    // arrivals may have added up to maxExtraMs to the timeout.
+    assert.ok(
+      worst <= options.timeoutMs + options.maxExtraMs + 1,
+      `seed ${seed}: a packet waited ${worst} ms`,
+    );
     const st = buffer.stats;
     assert.equal(st.released + st.skipped + st.lost, buffer.next);
   }
@@ -292,7 +343,22 @@ Deno.test("a gap waits for a slower path until the timeout, then releases what w
   assert.deepEqual(out, [0, 1, 3]);
   assert.equal(buffer.nextDeadline(), Infinity);
   buffer.push(40, 2, 1, pkt(2), 0, 4);
-  assert.equal(buffer.stats.late, 1, "after its gap was given up, 2 is dropped as late");
+  assert.equal(buffer.stats.late, 1);
+  assert.deepEqual(out, [0, 1, 3, 2], "after its gap was given up, 2 is passed on late");
+  assert.equal(buffer.stats.lateReleased, 1);
+  // It came 8 ms after its gap was given up (at 32): the next gap waits 30 + 8 ms.
+  assert.equal(buffer.extraAt(40), 8);
+  buffer.push(41, 4, 0, pkt(4), 0, 4);
+  buffer.push(42, 6, 0, pkt(6), 0, 4); // 5 missing, path 1 behind
+  buffer.tick(42 + 30);
+  assert.deepEqual(out, [0, 1, 3, 2, 4], "not yet: 30 + 8 ms");
+  buffer.tick(42 + 38);
+  assert.deepEqual(out, [0, 1, 3, 2, 4, 6]);
+  // A second copy of 2 is dropped; the added wait halves every extraHalfLifeMs.
+  buffer.push(81, 2, 1, pkt(2), 0, 4);
+  assert.deepEqual(out, [0, 1, 3, 2, 4, 6]);
+  assert.equal(buffer.extraAt(40 + 10_000), 4);
+  assert.equal(buffer.extraAt(40 + 20_000), 2);
 });
 
 Deno.test("a path marked inactive or silent no longer holds a gap open", () => {

@@ -81,6 +81,10 @@ export function newReceiveIoStats() {
     rxReorderReleased: 0,
     rxReorderLost: 0,
     rxReorderLate: 0,
+    /** Late packets whose gap had been given up, passed on out of order. */
+    rxReorderLateReleased: 0,
+    /** The largest timeout added after late arrivals over the bonded peers now, ms. */
+    rxReorderExtraMs: 0,
     rxReorderOverflows: 0,
     rxReorderMaxBuffered: 0,
   };
@@ -359,8 +363,8 @@ export class ReceiveLoop {
     for (const bonded of this.#bonded) {
       if (bonded === undefined) continue;
       const reorder = bonded.reorder;
-      if (now >= reorder.nextDeadline()) reorder.tick(now);
-      const deadline = reorder.nextDeadline();
+      if (now >= reorder.nextDeadline(now)) reorder.tick(now);
+      const deadline = reorder.nextDeadline(now);
       if (deadline - now < wait) wait = Math.max(0, Math.ceil(deadline - now));
     }
     return wait;
@@ -368,19 +372,25 @@ export class ReceiveLoop {
 
   #publish(): void {
     const io = this.#io;
-    let released = 0, lost = 0, late = 0, overflows = 0, maxBuffered = 0;
+    let released = 0, lost = 0, late = 0, lateReleased = 0, overflows = 0, maxBuffered = 0;
+    let extra = 0;
+    const now = this.#now();
     for (const bonded of this.#bonded) {
       if (bonded === undefined) continue;
       const st = bonded.reorder.stats;
       released += st.released;
       lost += st.lost;
       late += st.late;
+      lateReleased += st.lateReleased;
+      extra = Math.max(extra, Math.round(bonded.reorder.extraAt(now)));
       overflows += st.overflows;
       if (st.maxBuffered > maxBuffered) maxBuffered = st.maxBuffered;
     }
     io.rxReorderReleased = released;
     io.rxReorderLost = lost;
     io.rxReorderLate = late;
+    io.rxReorderLateReleased = lateReleased;
+    io.rxReorderExtraMs = extra;
     io.rxReorderOverflows = overflows;
     io.rxReorderMaxBuffered = maxBuffered;
     this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);

@@ -11,9 +11,11 @@ import {
   BOND_TUNNEL,
   type BondPair,
   type BondPairLink,
+  routerExtras,
   startBondPair,
   wanLinks,
 } from "../../lab/bond_pair.ts";
+import { bondCli } from "../../lab/bond_cli.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
 import type { StatusDocument } from "../../src/control/status_document.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
@@ -104,4 +106,24 @@ export async function stopPair(pair: BondPair) {
 export function download(lab: Lab, wanLab: WanLab, bytes: number) {
   const h = wanLab.topology.hosts;
   return assertTransfer(lab, h.vps, h.router, BOND_TUNNEL.router.v4, bytes);
+}
+
+/**
+ * The router's file with its `links` (and `scheduler`) replaced, then `bond reload`; returns
+ * what reload printed.
+ */
+export async function reloadRouterWith(
+  lab: Lab,
+  host: string,
+  pair: BondPair,
+  extras: Parameters<typeof routerExtras>[0],
+): Promise<string> {
+  const text = await Deno.readTextFile(pair.router.configPath);
+  // Top-level `links:` and `scheduler:` with their indented lines go; the new ones are appended.
+  const base = text.replace(/^(links|scheduler):.*\n(?:[ -].*\n)*/gm, "");
+  assert.notEqual(base, text, "the router's file has a links section");
+  await Deno.writeTextFile(pair.router.configPath, base + routerExtras(extras));
+  const r = await bondCli(lab, host, ["reload", "-config", pair.router.configPath]);
+  assert.equal(r.code, 0, `reload: ${r.stdout}${r.stderr}\n${pair.router.log()}`);
+  return r.stdout;
 }

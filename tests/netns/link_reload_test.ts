@@ -8,31 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { canCreateNamespaces, type Lab } from "./harness/netns.ts";
-import { bondedLab, linkBytes, statusUntil, stopPair } from "./bonded_lab.ts";
-import { BOND_TUNNEL, type BondPair, routerExtras, wanLinks } from "../../lab/bond_pair.ts";
-import { bondCli } from "../../lab/bond_cli.ts";
+import { bondedLab, linkBytes, reloadRouterWith, statusUntil, stopPair } from "./bonded_lab.ts";
+import { BOND_TUNNEL, wanLinks } from "../../lab/bond_pair.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
 import { statusJson } from "./status_json.ts";
 import { assertTransfer } from "./traffic.ts";
 
 const ignore = !canCreateNamespaces();
-
-/** The router's file with `links` (and `scheduler`) replaced, then `bond reload`. */
-async function reloadWith(
-  lab: Lab,
-  host: string,
-  pair: BondPair,
-  extras: Parameters<typeof routerExtras>[0],
-): Promise<string> {
-  const text = await Deno.readTextFile(pair.router.configPath);
-  // Top-level `links:` and `scheduler:` with their indented lines go; the new ones are appended.
-  const base = text.replace(/^(links|scheduler):\n(?:[ -].*\n)*/gm, "");
-  assert.notEqual(base, text, "the router's file has a links section");
-  await Deno.writeTextFile(pair.router.configPath, base + routerExtras(extras));
-  const r = await bondCli(lab, host, ["reload", "-config", pair.router.configPath]);
-  assert.equal(r.code, 0, `reload: ${r.stdout}${r.stderr}\n${pair.router.log()}`);
-  return r.stdout;
-}
 
 /** The devices of the UDP sockets the router's bond holds (`ss` shows "0.0.0.0%wan1:port"). */
 async function boundDevices(lab: Lab, host: string, pid: number): Promise<string[]> {
@@ -74,7 +56,7 @@ Deno.test({
       for (const t of [up, down]) t.catch(() => {});
       await new Promise((r) => setTimeout(r, 1000));
 
-      const added = await reloadWith(lab, h.router, pair, { links });
+      const added = await reloadRouterWith(lab, h.router, pair, { links });
       assert.match(added, /applied: links: added wan3 \(.*%wan3\)/);
       const three = await statusUntil(
         lab,
@@ -91,7 +73,7 @@ Deno.test({
       assert.deepEqual(await boundDevices(lab, h.router, pid), ["wan1", "wan2", "wan3"]);
       const beforeRemoval = await linkBytes(lab, pair, h.router);
 
-      const removed = await reloadWith(lab, h.router, pair, { links: links.slice(1) });
+      const removed = await reloadRouterWith(lab, h.router, pair, { links: links.slice(1) });
       assert.match(removed, /applied: links: removed wan1/);
       const two = await statusJson(lab, h.router, ["-config", pair.router.configPath]);
       assert.deepEqual(two.links.map((l) => l.name), ["wan2", "wan3"]);
@@ -119,7 +101,7 @@ Deno.test({
       assert.ok(wan3.rx > 256 << 10, `wan3 received ${wan3.rx} bytes`);
 
       // A link on a device that does not exist: refused with the reason, the others run on.
-      const bad = await reloadWith(lab, h.router, pair, {
+      const bad = await reloadRouterWith(lab, h.router, pair, {
         links: [...links.slice(1), { name: "ghost", device: "ghost0" }],
       });
       assert.match(bad, /links\.ghost: not added: link ghost: .*no such network device/i);
@@ -128,7 +110,7 @@ Deno.test({
 
       // The scheduler mode reaches the data path: in redundant mode every link carries
       // every packet.
-      const redundant = await reloadWith(lab, h.router, pair, {
+      const redundant = await reloadRouterWith(lab, h.router, pair, {
         links: links.slice(1),
         scheduler: "redundant",
       });

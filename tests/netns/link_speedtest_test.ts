@@ -3,12 +3,17 @@
  * lab/topology_wan.ts, behind CGNAT): each link measured alone, past the tunnel, against the
  * VPS's link responder, within 10% of what its emulated rate lets TCP carry; the link responder
  * refuses strangers without a grant and a grant used once; `--set wan2` writes wan2's rates into
- * a commented file and keeps every comment. Needs root.
+ * a commented file and keeps every comment. Then the bonded test: over the three links (its
+ * figure printed beside their sum: how much of it one TCP flow gets is the bonding layer's
+ * business), and, after a reload leaves wan1 alone, within 10% of what the tunnel lets TCP carry
+ * over wan1. Needs root.
  *
  * The reference: the WAN emulator's rates count IP bytes, headers included (lab/wan/README.md).
  * The underlay MTU is 1500 and Linux TCP uses timestamps, so each 1500-byte packet carries 1448
  * payload bytes: the most TCP can move is rate × 1448/1500 (38.6, 19.3 and 9.65 Mbit/s). The
  * speed test counts payload bytes from the first to the last one received, in each direction.
+ * Through the tunnel (MTU 1420): 1368 payload bytes in a 1420-byte inner packet, which travels as
+ * 1420 + 32 (WireGuard header and tag) + 8 (UDP) + 20 (IP) = 1480 bytes.
  */
 import assert from "node:assert/strict";
 import { canCreateNamespaces, Lab } from "./harness/netns.ts";
@@ -17,12 +22,15 @@ import { statusJson } from "./status_json.ts";
 import { pingUntilUp } from "./traffic.ts";
 import { buildWanTopology } from "../../lab/topology_wan.ts";
 import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
+import { reloadRouterWith } from "./bonded_lab.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
 
 const ignore = !canCreateNamespaces();
 /** TCP payload per 1500-byte IP packet (1500 − 20 IP − 20 TCP − 12 timestamp option). */
 const GOODPUT = 1448 / 1500;
+/** TCP payload per tunnel datagram on the underlay (see the file comment). */
+const TUNNEL_GOODPUT = 1368 / 1480;
 const TOLERANCE = 0.10;
 const SECONDS = 3;
 const LINK_PORT = 65002;
@@ -164,6 +172,47 @@ Deno.test({
           what: "the refusal in the VPS's log",
         },
       );
+
+      // --- the bonded test: over all three links, then over wan1 alone ---
+      const bonded = async () => {
+        const r = await bondCli(lab, h.router, [
+          "speedtest",
+          "--seconds",
+          String(SECONDS),
+          "--json",
+          "-config",
+          pair.router.configPath,
+        ], 60_000);
+        assert.equal(r.code, 0, `bonded speedtest: ${r.stderr}`);
+        const out = JSON.parse(r.stdout);
+        assert.equal(out.mode, "bonded");
+        return { down: out.download.mbps as number, up: out.upload.mbps as number };
+      };
+      const all = await bonded();
+      const sum = PROFILE_A.links.reduce((a, l) => a + l.up!.rateMbps!, 0);
+      console.log(
+        `bonded speed test over wan1+wan2+wan3 (sum ${sum} Mbit/s, one TCP flow): download ` +
+          `${all.down.toFixed(1)}, upload ${all.up.toFixed(1)} Mbit/s`,
+      );
+      assert.ok(all.down > 0 && all.up > 0);
+      const reloaded = await reloadRouterWith(lab, h.router, pair, {
+        links: wanLinks(topo.wans).slice(0, 1),
+      });
+      assert.match(reloaded, /links: removed wan2/);
+      // The VPS's probes find the removed paths down within a few hundred ms.
+      await new Promise((r) => setTimeout(r, 1500));
+      const one = await bonded();
+      const reference = PROFILE_A.links[0].up!.rateMbps! * TUNNEL_GOODPUT;
+      console.log(
+        `bonded speed test over wan1 alone: download ${one.down.toFixed(2)}, upload ` +
+          `${one.up.toFixed(2)} Mbit/s (reference ${reference.toFixed(2)})`,
+      );
+      for (const [what, mbps] of [["download", one.down], ["upload", one.up]] as const) {
+        assert.ok(
+          Math.abs(mbps - reference) <= reference * TOLERANCE,
+          `bonded ${what} over wan1: ${mbps.toFixed(2)} Mbit/s, want ${reference.toFixed(2)} ± 10%`,
+        );
+      }
     } finally {
       const codes = [await pair.router.stop(), await pair.vps.stop()];
       assert.deepEqual(codes, [0, 0], `router:\n${pair.router.log()}\nvps:\n${pair.vps.log()}`);
