@@ -131,12 +131,24 @@ async function measureFailover(
   return { gapMs, intact: await transfer, readmitMs };
 }
 
-/** Runs one measurement and prints its line; a failure is printed and the bench goes on. */
-async function step(label: string, measure: () => Promise<string>): Promise<void> {
+/**
+ * Runs one measurement and prints its line; a failure is printed, with what each WAN emulator
+ * last said (a stalled or dead emulator explains most failures), and the bench goes on.
+ */
+async function step(
+  label: string,
+  measure: () => Promise<string>,
+  wanLab?: WanLab,
+): Promise<void> {
   try {
     console.log(`  ${label.padEnd(34)} ${await measure()}`);
   } catch (err) {
     console.log(`  ${label.padEnd(34)} failed: ${(err as Error).message.split("\n")[0]}`);
+    for (const e of wanLab?.emulators ?? []) {
+      const said = e.process.stderr().trim().split("\n").slice(-3).join(" | ");
+      const state = e.process.exited ? `exited ${e.process.exited.code}` : "running";
+      console.error(`    ${e.name} emulator ${state}${said ? `: ${said}` : ""}`);
+    }
   }
 }
 
@@ -162,20 +174,23 @@ async function benchProfile(profile: WanProfile, seconds: number): Promise<void>
   await step(
     "1 TCP flow up (LAN → srv)",
     async () => versus((await iperfTcp(lab, run)).gbps * 1000, "up"),
+    wanLab,
   );
   await step(
     "1 TCP flow down (srv → LAN)",
     async () => versus((await iperfTcp(lab, { ...run, reverse: true })).gbps * 1000, "down"),
+    wanLab,
   );
   await step(
     "8 TCP flows up",
     async () => versus((await iperfTcp(lab, { ...run, parallel: 8 })).gbps * 1000, "up"),
+    wanLab,
   );
   await step("UDP up at 90% of the sum", async () => {
     const udp = await iperfUdp(lab, { ...run, rateMbps: 0.9 * sum.up });
     return `${(0.9 * sum.up).toFixed(1)} Mbit/s offered, ${(udp.gbps * 1000).toFixed(1)} ` +
       `arrived, ${udp.lossPercent.toFixed(2)}% loss`;
-  });
+  }, wanLab);
   await step("idle RTT router → VPS", async () => {
     await new Promise((r) => setTimeout(r, 1000));
     const tunnel = median((await pingTimes(lab, h.router, BOND_TUNNEL.vps.v4, 30, 100)).rtts);
@@ -184,21 +199,14 @@ async function benchProfile(profile: WanProfile, seconds: number): Promise<void>
     );
     return `tunnel ${tunnel.toFixed(2)} ms, fastest link ${underlay.toFixed(2)} ms, added ` +
       `${(tunnel - underlay).toFixed(2)} ms`;
-  });
+  }, wanLab);
   await step("failover (fastest link cut)", async () => {
-    const f = await measureFailover(lab, wanLab, pair).catch((err) => {
-      // Say what the emulator said, if it is the one that failed.
-      const emulator = wanLab.emulators[0].process;
-      if (emulator.exited) {
-        console.error(`  ${topo.wans[0].name} emulator: ${emulator.stderr().slice(-600)}`);
-      }
-      throw err;
-    });
+    const f = await measureFailover(lab, wanLab, pair);
     return `longest gap between 10 ms pings ${f.gapMs.toFixed(0)} ms; TCP transfer ` +
       `${f.intact ? "completed byte-exact" : "FAILED"}; link back in service ` +
       `${Number.isNaN(f.readmitMs) ? "not within 20 s" : `${f.readmitMs.toFixed(0)} ms`} ` +
       "after restore";
-  });
+  }, wanLab);
   await pair.stop();
 
   // Redundant mode on lossy links: a new pair, 5% random loss on every link both ways.
@@ -214,7 +222,7 @@ async function benchProfile(profile: WanProfile, seconds: number): Promise<void>
     } finally {
       await pair.stop();
     }
-  });
+  }, wanLab);
 }
 
 export async function runBondingBench(opts: BondingBenchOptions = {}): Promise<void> {

@@ -3,8 +3,9 @@
  * data path. The RX Worker hands it every authenticated control frame with the socket and the
  * source it came from; it answers on that same path through the TX Worker.
  *
- * Router: link hellos (router_links.ts), acks record each link's public endpoint; the first
- * ack makes the peer bonded: every link becomes a path.
+ * Router: its links (router_link_set.ts: ids, sockets, settings, status) say hello
+ * (router_links.ts), acks record each link's public endpoint; the first ack makes the peer
+ * bonded: every link becomes a path. Reloads add, remove and retune links here.
  * VPS: hellos build the per-peer path table (learned_paths.ts), each answered with an ack on
  * the path it came from; the first makes the peer bonded, each one adds or moves a path.
  * Both: a bonded peer's paths are monitored (peer_path_monitor.ts: probes, echoes, receive
@@ -40,13 +41,11 @@ import { PATHS_PER_PEER } from "./bonded_sender.ts";
 import { PeerPathMonitor } from "./peer_path_monitor.ts";
 import { PATH_DOWN, pathStateName } from "../bonding/path_health.ts";
 import type { SchedulerMode } from "../bonding/scheduler.ts";
-import { HELLO_INTERVAL_MS, linkRoute, RouterLinks } from "./router_links.ts";
+import { HELLO_INTERVAL_MS, linkRoute } from "./router_links.ts";
+import { LINK_SILENT_MS, type LinkSockets, RouterLinkSet } from "./router_link_set.ts";
 import type { SocketTraffic } from "./socket_traffic.ts";
 import type { SocketSlots } from "./socket_slots.ts";
-import { LinkIds } from "./link_ids.ts";
 
-/** A path or link without a hello (VPS) or ack (router) for this long is "silent". */
-export const LINK_SILENT_MS = 3 * HELLO_INTERVAL_MS + 1000;
 /** VPS: a router path silent this long is forgotten (its status row goes). */
 export const PATH_FORGET_MS = 60_000;
 /** How often probes, hellos and reports are considered (probes go every 50 ms when idle). */
@@ -85,15 +84,10 @@ export class BondingPlane {
   readonly #plane: ControlPlane;
   readonly #traffic: SocketTraffic;
   readonly #slots: SocketSlots;
-  /** Router: its links by id (hellos, acks); undefined on a VPS. */
-  readonly #router: RouterLinks | undefined;
+  /** Router: its links (ids, sockets, hellos, status); undefined on a VPS. */
+  readonly #router: RouterLinkSet | undefined;
   /** Router: whether hellos run (several links, or forwards to push). */
   #hellos = false;
-  readonly #linkIds: LinkIds;
-  /** Router: each link's settings, by link id. */
-  readonly #links: (DataPathLink | undefined)[] = [];
-  /** Router: sockets of removed links, drained but no longer answering probes. */
-  readonly #removedSockets = new Set<number>();
   readonly #epoch: number;
   /** Router: per peer, its endpoint of the other family (links of that family go there). */
   readonly #alternates: (Endpoint | undefined)[];
@@ -118,8 +112,6 @@ export class BondingPlane {
   readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
   #mode: SchedulerMode;
   readonly #monitors = new Map<number, PeerPathMonitor>();
-  /** Router: each link's state as last shown and since when, by link id. */
-  readonly #linkState: { state: string; since: number | undefined }[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #nextForgetCheck = 0;
 
@@ -139,19 +131,18 @@ export class BondingPlane {
     );
     const links = opts.links ?? [];
     this.#epoch = epoch;
-    this.#linkIds = new LinkIds(PATHS_PER_PEER, links.map((l) => l.name));
     if (links.length > 0) {
       // At start, link i has id i and the sockets that name it.
-      this.#router = new RouterLinks([], epoch, (peer, socket, to, hello) => {
-        this.#send(peer, -1, socket, to, hello);
-        return true;
-      });
-      links.forEach((l, id) => {
-        const sockets: { 4?: number; 6?: number } = {};
+      const sockets = links.map((_, id) => {
+        const own: LinkSockets = {};
         opts.sockets.forEach((s, slot) => {
-          if (s.link === id && sockets[s.family] === undefined) sockets[s.family] = slot;
+          if (s.link === id && own[s.family] === undefined) own[s.family] = slot;
         });
-        this.#putLink(id, l, sockets);
+        return own;
+      });
+      this.#router = new RouterLinkSet(links, sockets, PATHS_PER_PEER, epoch, (p, sock, to, h) => {
+        this.#send(p, -1, sock, to, h);
+        return true;
       });
     }
     // One link: nothing to spread over, so no hellos and no bonding, plain WireGuard on it,
@@ -183,10 +174,9 @@ export class BondingPlane {
    * Router: a link added by a reload, with the socket slot of each family it has. Returns its
    * link id. It says hello at once if the peer bonds (then it is a path, admitted by probes).
    */
-  addLink(link: DataPathLink, sockets: { 4?: number; 6?: number }): number {
+  addLink(link: DataPathLink, sockets: LinkSockets): number {
     this.checkLinkRoom(link.name);
-    const id = this.#linkIds.assign(link.name);
-    this.#putLink(id, link, sockets);
+    const id = this.#router!.add(link, sockets);
     const monitor = this.#monitors.get(ROUTER_PEER);
     if (monitor !== undefined) this.#addRouterPath(this.#plane.now(), monitor, id);
     if (this.#router!.order.length > 1) this.#startHellos();
@@ -196,8 +186,7 @@ export class BondingPlane {
   /** Throws, with the reason, when link `name` could not be added now. */
   checkLinkRoom(name: string): void {
     if (this.#router === undefined) throw new Error("a VPS has no links of its own");
-    if (this.#linkIds.of(name) !== undefined) throw new Error(`link ${name} is running already`);
-    if (this.#linkIds.full) throw new RangeError(`at most ${PATHS_PER_PEER} links run at once`);
+    this.#router.checkRoom(name);
   }
 
   /**
@@ -207,36 +196,26 @@ export class BondingPlane {
    * Returns the socket slots it had.
    */
   removeLink(name: string): number[] {
-    const id = this.#linkIds.release(name);
-    const link = id === undefined ? undefined : this.#router?.link(id);
-    if (id === undefined || link === undefined) return [];
-    this.#router!.removeLink(id);
-    this.#links[id] = undefined;
-    this.#linkState[id] = { state: "configured", since: undefined };
+    const removed = this.#router?.remove(name);
+    if (removed === undefined) return [];
     const monitor = this.#monitors.get(ROUTER_PEER);
-    if (monitor?.paths[id] !== undefined) {
-      monitor.removePath(id);
-      this.#plane.setPath(ROUTER_PEER, id, -1, null);
+    if (monitor?.paths[removed.id] !== undefined) {
+      monitor.removePath(removed.id);
+      this.#plane.setPath(ROUTER_PEER, removed.id, -1, null);
     }
-    const slots = [link.socket[4], link.socket[6]].filter((s): s is number => s !== undefined);
-    for (const slot of slots) this.#removedSockets.add(slot);
     log("info", "bonding", `link ${name} removed`);
-    return slots;
+    return removed.slots;
   }
 
   /** Router: a removed link's socket slot was released by the Workers (and may be reused). */
   socketReleased(slot: number): void {
-    this.#removedSockets.delete(slot);
+    this.#router?.socketReleased(slot);
   }
 
   /** Router: new weight and rate seeds of link `link.name` (its sockets unchanged). */
   updateLink(link: DataPathLink): void {
-    const id = this.#linkIds.of(link.name);
-    const hello = id === undefined ? undefined : this.#router?.link(id);
-    if (id === undefined || hello === undefined) return;
-    this.#links[id] = link;
-    this.#router!.setLink(id, { ...hello, downKbps: kbpsOf(link.downMbps) });
-    this.#monitors.get(ROUTER_PEER)?.setWeight(id, link.weight);
+    const id = this.#router?.update(link);
+    if (id !== undefined) this.#monitors.get(ROUTER_PEER)?.setWeight(id, link.weight);
   }
 
   /** A reload changed the scheduler mode: bonded peers switch now, later ones start in it. */
@@ -245,16 +224,6 @@ export class BondingPlane {
     this.#mode = mode;
     for (const peer of this.#monitors.keys()) this.#plane.setMode(peer, mode);
     log("info", "bonding", `scheduler mode ${mode}`);
-  }
-
-  #putLink(id: number, link: DataPathLink, sockets: { 4?: number; 6?: number }): void {
-    this.#links[id] = link;
-    this.#linkState[id] = { state: "configured", since: undefined };
-    this.#router!.setLink(id, {
-      name: link.name,
-      socket: sockets,
-      downKbps: kbpsOf(link.downMbps),
-    });
   }
 
   /** Router: the forward-sync state shown in status. */
@@ -301,32 +270,8 @@ export class BondingPlane {
   /** Router: every link with its state and traffic, in configuration order. VPS: empty. */
   links(now: number): LinkStatus[] {
     if (this.#router === undefined || !this.#hellos) return [];
-    this.#refreshLinkStates(now);
-    const acks = this.#router.linkStates(ROUTER_PEER);
-    return this.#router.order.map((i) => {
-      const l = this.#router!.link(i)!;
-      const sockets = [l.socket[4], l.socket[6]].filter((s): s is number => s !== undefined);
-      const traffic = sockets.map((s) => this.#traffic.read(s));
-      const sum = (f: (t: (typeof traffic)[number]) => number) =>
-        traffic.reduce((a, t) => a + f(t), 0);
-      const { state, since } = this.#linkState[i];
-      const path = this.#monitors.get(ROUTER_PEER)?.paths[i];
-      const h = path?.health;
-      return {
-        name: l.name,
-        state: path ? pathStateName(h!.state) : state,
-        stateAgeMs: path ? now - path.since : since === undefined ? undefined : now - since,
-        observed: acks[i].observed,
-        rttMs: h && h.rtt.samples > 0 ? h.rtt.srtt : undefined,
-        jitterMs: h && h.rtt.samples > 0 ? h.rtt.rttvar : undefined,
-        loss: h ? h.loss.rate(now) : undefined,
-        rateUpMbps: h ? (h.rate.rate * 8) / 1e6 : undefined,
-        txBytes: sum((t) => t.sentBytes),
-        rxBytes: sum((t) => t.receivedBytes),
-        txDatagrams: sum((t) => t.sentDatagrams),
-        rxDatagrams: sum((t) => t.receivedDatagrams),
-      };
-    });
+    const monitor = this.#monitors.get(ROUTER_PEER);
+    return this.#router.status(now, ROUTER_PEER, (id) => monitor?.paths[id], this.#traffic);
   }
 
   /** VPS: the paths learned for `peer`. Router: empty. */
@@ -370,7 +315,7 @@ export class BondingPlane {
         handshakeAt: p.lastHandshakeMs,
       })),
     );
-    this.#refreshLinkStates(now);
+    this.#router.refreshStates(now, ROUTER_PEER);
   }
 
   /**
@@ -449,30 +394,6 @@ export class BondingPlane {
     });
   }
 
-  #refreshLinkStates(now: number): void {
-    const router = this.#router!;
-    const acks = router.linkStates(ROUTER_PEER);
-    const bonding = router.bonding(ROUTER_PEER);
-    const stock = router.stock(ROUTER_PEER);
-    router.order.forEach((i, position) => {
-      const a = acks[i];
-      let state: string;
-      if (bonding) {
-        if (a.lastAckAt !== undefined && now - a.lastAckAt <= LINK_SILENT_MS) state = "up";
-        else state = a.acks > 0 ? "silent" : "waiting";
-      } else if (stock) state = position === 0 ? "single" : "unused";
-      else state = a.hellosSent > 0 ? "waiting" : "configured";
-      const shown = this.#linkState[i];
-      if (shown.state !== state) {
-        if (shown.since !== undefined || state !== "configured") {
-          log("info", "bonding", `link ${router.link(i)!.name}: ${state}`);
-        }
-        shown.state = state;
-        shown.since = now;
-      }
-    });
-  }
-
   #receive(now: number, peer: number, socket: number, from: Endpoint, payload: Uint8Array): void {
     const decoded = decodeControlFrame(payload);
     if (decoded.frame === null) {
@@ -492,7 +413,7 @@ export class BondingPlane {
         }
         return;
       case "probe":
-        if (this.#removedSockets.has(socket)) {
+        if (this.#router?.removedSocket(socket)) {
           this.counters.probesOnRemovedLinks++;
           return;
         }
@@ -639,7 +560,7 @@ export class BondingPlane {
     // A path of the peer's own family follows its endpoint (null); another family's goes to
     // the fixed alternate address.
     const to = route.alternate ? route.to : null;
-    const settings = this.#links[id];
+    const settings = this.#router?.settings(id);
     const up = settings?.upMbps;
     monitor.setPath(
       now,
@@ -687,9 +608,4 @@ export class BondingPlane {
     const length = encodeControlFrame(frame, this.#scratch, 0);
     this.#plane.sendControl(peer, path, socket, to, this.#scratch.subarray(0, length));
   }
-}
-
-/** A link's download rate in kbit/s for its hellos (0: not configured). */
-function kbpsOf(mbps: number | undefined): number {
-  return Math.round((mbps ?? 0) * 1000);
 }

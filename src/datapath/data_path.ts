@@ -262,7 +262,7 @@ export class DataPath {
         resolve();
       };
       this.#releasing.set(slot, { tx: false, rx: false, done });
-      setTimeout(() => {
+      timer = setTimeout(() => {
         this.#rx.post({ type: "release-socket", slot });
         timer = setTimeout(done, RELEASE_GRACE_MS);
       }, drainMs);
@@ -283,6 +283,8 @@ export class DataPath {
       this.#rx.onFatal = undefined;
       this.#bonding.stop();
       await Promise.all([this.#tx.stop(STOP_GRACE_MS), this.#rx.stop(STOP_GRACE_MS)]);
+      // Sockets still draining: the Workers are gone, so the caller may close them now.
+      for (const r of [...this.#releasing.values()]) r.done();
       this.#plane.stop();
     })();
     return this.#stopping;
