@@ -92,6 +92,9 @@ export const LIBC_SYMBOLS = {
   strerror: { parameters: ["i32"], result: "pointer", nonblocking: false },
   // unsigned int if_nametoindex(const char *ifname);   (0 and errno on failure)
   if_nametoindex: { parameters: ["buffer"], result: "u32", nonblocking: false },
+  // int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param);
+  // (pid 0: the calling thread alone)
+  sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32", nonblocking: false },
   // int shutdown(int fd, int how);
   shutdown: { parameters: ["i32", "i32"], result: "i32", nonblocking: false },
   // ssize_t send(int fd, const void *buf, size_t len, int flags);

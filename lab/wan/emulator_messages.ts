@@ -21,6 +21,8 @@ export interface StartMessage {
   slotSize: number;
   /** Seed of the loss and jitter models; random when absent. */
   seed?: number;
+  /** SCHED_FIFO priority for the packet loop's thread alone; absent: an ordinary thread. */
+  realtimePriority?: number;
 }
 
 export interface LinkStats {
@@ -29,7 +31,8 @@ export interface LinkStats {
 }
 
 export type WorkerToMain =
-  | { type: "ready" }
+  /** `realtime`: whether the packet loop runs SCHED_FIFO (or why not). */
+  | { type: "ready"; realtime: true | string }
   /** Settings of this sequence number (and all before) are in force. */
   | { type: "configured"; seq: number }
   /** Counters answering the stats request of this sequence number (and all before). */

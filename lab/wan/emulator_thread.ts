@@ -20,6 +20,8 @@ export interface EmulatorStart {
   slotSize: number;
   settings: LinkSettings;
   seed?: number;
+  /** SCHED_FIFO priority for the packet Worker's thread; absent: an ordinary thread. */
+  realtimePriority?: number;
 }
 
 /** Resolves waiters once a sequence number reaches theirs. */
@@ -60,6 +62,8 @@ export class EmulatorThread {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
   #onFatal: ((message: string) => void) | undefined;
+  /** Whether the packet loop runs SCHED_FIFO, or why not. */
+  realtime: true | string = "not asked";
 
   private constructor(worker: Worker, wake: EventFd, control: ControlBlock) {
     this.#worker = worker;
@@ -78,11 +82,11 @@ export class EmulatorThread {
     control.publishSettings(start.settings);
     const worker = new Worker(new URL("./emulator_worker.ts", import.meta.url), { type: "module" });
     const thread = new EmulatorThread(worker, wake, control);
-    const ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<true | string>((resolve, reject) => {
       worker.onmessage = (e: MessageEvent<WorkerToMain>) => {
         const msg = e.data;
         if (msg.type === "ready") {
-          resolve();
+          resolve(msg.realtime);
         } else if (msg.type === "configured") {
           thread.#configured.reached(msg.seq, undefined);
         } else if (msg.type === "stats") {
@@ -112,10 +116,11 @@ export class EmulatorThread {
       slots: start.slots,
       slotSize: start.slotSize,
       seed: start.seed,
+      realtimePriority: start.realtimePriority,
     };
     worker.postMessage(message);
     try {
-      await ready;
+      thread.realtime = await ready;
     } catch (err) {
       worker.terminate();
       wake.close();

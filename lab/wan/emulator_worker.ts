@@ -25,6 +25,7 @@ import { PollSet } from "../../ffi/poll.ts";
 import { ControlBlock } from "./control_block.ts";
 import type { StartMessage, WorkerToMain } from "./emulator_messages.ts";
 import { randomlySeeded, seededRandom } from "./seeded_random.ts";
+import { setThreadRealtime } from "../../ffi/thread_priority.ts";
 
 /** First guess of how late a timed sleep wakes (ms), before it has been measured. */
 const INITIAL_LATENESS_MS = 0.1;
@@ -108,7 +109,18 @@ function run(start: StartMessage): void {
     }
   };
 
-  post({ type: "ready" });
+  // Real-time for this thread only: the loop sleeps whenever nothing is due, but the main
+  // thread (control, V8) must never get the priority that could starve the machine.
+  let realtime: true | string = "not asked";
+  if (start.realtimePriority !== undefined) {
+    try {
+      setThreadRealtime(start.realtimePriority);
+      realtime = true;
+    } catch (err) {
+      realtime = (err as Error).message;
+    }
+  }
+  post({ type: "ready", realtime });
   let lateness = INITIAL_LATENESS_MS;
   try {
     for (;;) {

@@ -3,7 +3,7 @@
  * there (wan_routing.ts); returns a handle to change the link while it runs.
  */
 import type { Lab } from "../../tests/netns/harness/netns.ts";
-import { runCommand, type SpawnedProcess } from "../../tests/netns/harness/command.ts";
+import type { SpawnedProcess } from "../../tests/netns/harness/command.ts";
 import { waitFor } from "../../tests/netns/harness/wait_for.ts";
 import { runLinkCommand, wanControl } from "./control_client.ts";
 import type { WanStatus } from "./control_protocol.ts";
@@ -39,10 +39,12 @@ export interface WanEmulatorOptions {
   /** Seed of the loss and jitter models. @default random */
   seed?: number;
   /**
-   * Run the emulator with real-time scheduling (SCHED_FIFO), so a busy machine delays its
-   * packets as little as possible. Its loop sleeps whenever no packet is due, and the kernel
-   * keeps 5% of each CPU for everything else (sched_rt_runtime_us). Where real-time
-   * scheduling is not allowed (some containers) the emulator runs normally. @default true
+   * Run the emulator's packet loop with real-time scheduling (SCHED_FIFO), so a busy machine
+   * delays its packets as little as possible. Only the loop's thread gets it: the loop sleeps
+   * whenever no packet is due, while the rest of the process (control, V8) could spin, and at
+   * real-time priority a spinning thread starves its own packet loop and the machine (seen
+   * with the whole process under chrt: the bench's WAN stopped forwarding). Where real-time
+   * scheduling is not allowed (some containers) the loop runs normally. @default true
    */
   realtime?: boolean;
 }
@@ -60,15 +62,6 @@ export interface WanEmulator {
   command(words: readonly string[]): Promise<string>;
 }
 
-let realtimeWorks: Promise<boolean> | undefined;
-
-/** Whether this machine lets us use SCHED_FIFO (a container may not), asked once. */
-function canRunRealtime(): Promise<boolean> {
-  realtimeWorks ??= runCommand(["chrt", "--fifo", String(REALTIME_PRIORITY), "true"])
-    .then((r) => r.code === 0, () => false);
-  return realtimeWorks;
-}
-
 export async function startWanEmulator(lab: Lab, o: WanEmulatorOptions): Promise<WanEmulator> {
   const splice: SpliceOptions = {
     accessIf: o.accessIf,
@@ -78,9 +71,7 @@ export async function startWanEmulator(lab: Lab, o: WanEmulatorOptions): Promise
   };
   await prepareSplice(lab, o.host, splice);
   const socketPath = `${lab.tmpDir}/${o.name}.sock`;
-  const realtime = (o.realtime ?? true) && await canRunRealtime();
   const argv = [
-    ...(realtime ? ["chrt", "--fifo", String(REALTIME_PRIORITY)] : []),
     Deno.execPath(),
     "run",
     "-A",
@@ -100,6 +91,7 @@ export async function startWanEmulator(lab: Lab, o: WanEmulatorOptions): Promise
     "--settings",
     JSON.stringify(o.settings ?? {}),
     ...(o.seed === undefined ? [] : ["--seed", String(o.seed)]),
+    ...((o.realtime ?? true) ? ["--realtime", String(REALTIME_PRIORITY)] : []),
   ];
   const process = lab.spawn(o.host, argv);
   await waitFor(() => process.exited !== null || process.stdout().includes('"ready":true'), {

@@ -13,6 +13,8 @@
  *   --slots N            packets held per direction at most  (default 8192)
  *   --settings JSON      initial settings, a LinkPatch       (default: transparent)
  *   --seed N             seed of the loss and jitter models  (default: random)
+ *   --realtime N         SCHED_FIFO priority N for the packet loop's thread alone (default: off;
+ *                        where it is not allowed, the loop runs as an ordinary thread)
  *
  * SIGTERM/SIGINT stop it; the TUN devices go away with the process.
  */
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     slots: { type: "string", default: "8192" },
     settings: { type: "string", default: "{}" },
     seed: { type: "string" },
+    realtime: { type: "string" },
   },
 });
 
@@ -57,6 +60,9 @@ const slots = integer("slots", values.slots, 16, 1 << 20);
 const seed = values.seed === undefined
   ? undefined
   : integer("seed", values.seed, -(2 ** 31), 2 ** 31 - 1);
+const realtimePriority = values.realtime === undefined
+  ? undefined
+  : integer("realtime", values.realtime, 1, 99);
 let settings: LinkSettings;
 try {
   settings = linkSettings(JSON.parse(values.settings) as LinkPatch);
@@ -78,7 +84,7 @@ try {
 
 let stopping = false;
 const thread = await EmulatorThread.start(
-  { upFd: tunUp.fd, downFd: tunDown.fd, slots, slotSize: mtu, settings, seed },
+  { upFd: tunUp.fd, downFd: tunDown.fd, slots, slotSize: mtu, settings, seed, realtimePriority },
   (message) => {
     console.error(`wan_emulator: packet worker died: ${message}`);
     void shutdown(1);
@@ -115,5 +121,6 @@ console.log(
     down: tunDown.name,
     socket: values.socket,
     pid: Deno.pid,
+    realtime: thread.realtime,
   }),
 );

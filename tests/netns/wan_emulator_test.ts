@@ -122,6 +122,25 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "only the packet loop's thread runs SCHED_FIFO; the rest of the process stays ordinary",
+      async () => {
+        const emu = wanLab.wan(wan1.name);
+        const ready = JSON.parse(emu.process.stdout().split("\n")[0]);
+        assert.equal(ready.realtime, true, `the emulator said: ${emu.process.stdout()}`);
+        // /proc/PID/task/TID/stat: the scheduling policy is field 41 (0 other, 1 FIFO).
+        const policies: number[] = [];
+        for (const task of Deno.readDirSync(`/proc/${ready.pid}/task`)) {
+          const stat = Deno.readTextFileSync(`/proc/${ready.pid}/task/${task.name}/stat`);
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          policies.push(Number(fields[41 - 3]));
+        }
+        assert.equal(policies.filter((p) => p === 1).length, 1, `policies ${policies}`);
+        const main = Deno.readTextFileSync(`/proc/${ready.pid}/task/${ready.pid}/stat`);
+        assert.equal(Number(main.slice(main.lastIndexOf(")") + 2).split(" ")[38]), 0);
+      },
+    );
+
     await t.step("a socket bound to a WAN's device leaves through that WAN", async () => {
       assertWithin(
         await medianRtt(lab, router, wan2.name, srv.v4, 10),
