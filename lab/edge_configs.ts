@@ -4,7 +4,7 @@
  * file is produced from plain data so a test can change forwards or reach and reload it.
  */
 import { stringify } from "yaml";
-import { bondConfigText } from "./bond_node.ts";
+import { bondConfigText, bondKeyPair } from "./bond_node.ts";
 import { BOND_TUNNEL } from "./bond_pair.ts";
 import type { EdgeTopology } from "./edge_topology.ts";
 
@@ -33,6 +33,11 @@ export interface EdgeKeys {
   office: { priv: string; pub: string };
   /** The phone's public key (its private key lives with wireguard-go). */
   phonePub: string;
+}
+
+/** Fresh keys for every edge peer; `phonePub` when a real phone (wireguard-go) takes part. */
+export function freshEdgeKeys(phonePub = bondKeyPair().pub): EdgeKeys {
+  return { vps: bondKeyPair(), home: bondKeyPair(), office: bondKeyPair(), phonePub };
 }
 
 /** The VPS file: three peers, their forwards and reach, control socket at `controlSocket`. */

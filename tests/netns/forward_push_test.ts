@@ -15,9 +15,9 @@ import { buildEdgeTopology } from "../../lab/edge_topology.ts";
 import {
   EDGE_TUNNEL,
   type EdgeForward,
-  type EdgeKeys,
   edgeRouterConfig,
   edgeVpsConfig,
+  freshEdgeKeys,
 } from "../../lab/edge_configs.ts";
 import { withRouterForwards } from "../../lab/edge_router_forwards.ts";
 import { withOperations } from "../../lab/operations_config.ts";
@@ -30,7 +30,7 @@ import {
   wgPubKey,
 } from "../../lab/wg_reference.ts";
 import { encodeKey, generatePrivateKey, publicKey } from "../../src/protocol/keys.ts";
-import { bondConfigText, bondKeyPair, type BondNode, startBond } from "../../lab/bond_node.ts";
+import { bondConfigText, type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import type { SpawnedProcess } from "./harness/command.ts";
 
@@ -49,12 +49,7 @@ Deno.test({
     await using lab = await Lab.create("fwdp");
     const topo = await buildEdgeTopology(lab);
     const h = { ...topo.hosts, ...topo.edgeHosts };
-    const keys: EdgeKeys = {
-      vps: bondKeyPair(),
-      home: bondKeyPair(),
-      office: bondKeyPair(),
-      phonePub: bondKeyPair().pub,
-    };
+    const keys = freshEdgeKeys();
     const vpsSocket = `${lab.tmpDir}/vps.sock`;
     const routerSocket = `${lab.tmpDir}/router.sock`;
     const lanHost = topo.lan.eth0;

@@ -17,11 +17,11 @@ import { statusJson } from "./status_json.ts";
 import { buildEdgeTopology } from "../../lab/edge_topology.ts";
 import {
   EDGE_TUNNEL,
-  type EdgeKeys,
   edgeRouterConfig,
   edgeVpsConfig,
+  freshEdgeKeys,
 } from "../../lab/edge_configs.ts";
-import { bondKeyPair, type BondNode, startBond } from "../../lab/bond_node.ts";
+import { type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import { formatIPv6, parseIPv6 } from "../../src/net/ip_address.ts";
 
@@ -92,12 +92,7 @@ Deno.test({
     // Forwarding off on the router host, so that bond turning it on and back off shows.
     await lab.sysctl(h.router, { "net.ipv6.conf.all.forwarding": 0 });
 
-    const keys: EdgeKeys = {
-      vps: bondKeyPair(),
-      home: bondKeyPair(),
-      office: bondKeyPair(),
-      phonePub: bondKeyPair().pub,
-    };
+    const keys = freshEdgeKeys();
     const vpsSocket = `${lab.tmpDir}/vps.sock`;
     const routerSocket = `${lab.tmpDir}/router.sock`;
     const nodes: BondNode[] = [];
@@ -232,12 +227,7 @@ Deno.test({
     const topo = await buildEdgeTopology(lab);
     const h = topo.hosts;
     const routerLan = topo.router.lan.ifname;
-    const keys: EdgeKeys = {
-      vps: bondKeyPair(),
-      home: bondKeyPair(),
-      office: bondKeyPair(),
-      phonePub: bondKeyPair().pub,
-    };
+    const keys = freshEdgeKeys();
     const vpsSocket = `${lab.tmpDir}/vps.sock`;
     const routerSocket = `${lab.tmpDir}/router.sock`;
     const routerAddresses = async () =>

@@ -14,12 +14,12 @@ import { peerAddressSeenBy, pingUntilUp } from "./traffic.ts";
 import { buildEdgeTopology } from "../../lab/edge_topology.ts";
 import {
   EDGE_TUNNEL,
-  type EdgeKeys,
   edgeRouterConfig,
   edgeVpsConfig,
+  freshEdgeKeys,
 } from "../../lab/edge_configs.ts";
 import { askPeerAddress, pingAnswered, startPeerEchoServers } from "../../lab/edge_services.ts";
-import { bondKeyPair, type BondNode, startBond } from "../../lab/bond_node.ts";
+import { type BondNode, startBond } from "../../lab/bond_node.ts";
 import { bondCli } from "../../lab/bond_cli.ts";
 import { startWireguardGo, wgGenKey, wgPubKey, type WireguardGo } from "../../lab/wg_reference.ts";
 import type { SpawnedProcess } from "./harness/command.ts";
@@ -52,12 +52,7 @@ Deno.test({
     const rulesetBefore = await lab.run(h.vps, ["nft", "list", "ruleset"]);
 
     const phonePriv = await wgGenKey();
-    const keys: EdgeKeys = {
-      vps: bondKeyPair(),
-      home: bondKeyPair(),
-      office: bondKeyPair(),
-      phonePub: await wgPubKey(phonePriv),
-    };
+    const keys = freshEdgeKeys(await wgPubKey(phonePriv));
     const socket = `${lab.tmpDir}/vps.sock`;
     const vpsPublic = topo.vps.eth0;
     const lanHost = topo.lan.eth0;
@@ -246,12 +241,7 @@ Deno.test({
     await lab.addRoute(h.inet, prefix, topo.vps.eth0.v6);
     await lab.addAddress(h.router, topo.router.lan.ifname, "2001:db8:100::1/64");
     await lab.addAddress(h.lan, topo.lan.eth0.ifname, "2001:db8:100::2/64");
-    const keys: EdgeKeys = {
-      vps: bondKeyPair(),
-      home: bondKeyPair(),
-      office: bondKeyPair(),
-      phonePub: bondKeyPair().pub,
-    };
+    const keys = freshEdgeKeys();
     const socket = `${lab.tmpDir}/vps.sock`;
     const nodes: BondNode[] = [];
     try {

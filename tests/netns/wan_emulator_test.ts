@@ -124,7 +124,7 @@ Deno.test({
 
     await t.step(
       "only the packet loop's thread runs SCHED_FIFO; the rest of the process stays ordinary",
-      async () => {
+      () => {
         const emu = wanLab.wan(wan1.name);
         const ready = JSON.parse(emu.process.stdout().split("\n")[0]);
         assert.equal(ready.realtime, true, `the emulator said: ${emu.process.stdout()}`);
