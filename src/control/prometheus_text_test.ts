@@ -42,6 +42,21 @@ Deno.test("the metrics page parses as valid exposition, every family typed and d
   assert.deepEqual(families.get("bond_link_rtt_seconds")?.samples, []);
 });
 
+Deno.test("levels among the data path's counters are gauges, not counters that could go down", () => {
+  const status = sampleStatus();
+  status.counters = { ...status.counters, rxReorderMaxBuffered: 9, rxReorderExtraMs: 12 };
+  const families = parseExposition(renderExposition(statusMetrics(status)));
+  const events = families.get("bond_datapath_events_total")!.samples.map((s) => s.labels.event);
+  assert.ok(events.includes("transport_received"));
+  assert.ok(!events.includes("rx_reorder_extra_ms") && !events.includes("rx_reorder_max_buffered"));
+  const levels = families.get("bond_datapath_level")!;
+  assert.equal(levels.type, "gauge");
+  assert.deepEqual(
+    levels.samples.map((s) => [s.labels.name, s.value]),
+    [["rx_reorder_extra_ms", 12], ["rx_reorder_max_buffered", 9]],
+  );
+});
+
 Deno.test("label values with quotes, backslashes and newlines are escaped and read back", () => {
   const tunnel = sampleTunnel();
   tunnel.peers[0].name = 'o"dd\\name\nx';

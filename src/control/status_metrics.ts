@@ -1,13 +1,17 @@
 /**
  * The metrics page: the status document as Prometheus families. Peers are labelled by name and
  * public key, links by name; counters of the data path become `bond_drops_total{reason}` (every
- * reason a packet was dropped) and `bond_datapath_events_total{event}` (everything else).
+ * reason a packet was dropped), `bond_datapath_level{name}` (the few that are levels, which go
+ * down as well as up: a high-water mark, a timeout, a count of bonded peers) and
+ * `bond_datapath_events_total{event}` (everything else).
  */
 import { VERSION } from "../version.ts";
 import { type MetricFamily, snakeCase } from "./prometheus_text.ts";
 import type { StatusDocument } from "./status_document.ts";
 
 const DROP_COUNTER = /^(drop|tunnelDrop)|Errors$|^noSocketForFamily$/;
+/** Entries of the counters that are levels, not counts (a counter family must never go down). */
+const LEVEL = /MaxBuffered$|ExtraMs$|^bondedPeers$/;
 
 export function statusMetrics(doc: StatusDocument): MetricFamily[] {
   const peer = (p: StatusDocument["peers"][number]) => ({ peer: p.name, public_key: p.public_key });
@@ -101,8 +105,19 @@ export function statusMetrics(doc: StatusDocument): MetricFamily[] {
       name: "bond_datapath_events_total",
       help: "Protocol and data path events (messages sent and received, handshakes), by event.",
       type: "counter",
-      samples: counterEntries.filter(([k]) => !DROP_COUNTER.test(k)).map(([k, v]) => ({
+      samples: counterEntries.filter(([k]) => !DROP_COUNTER.test(k) && !LEVEL.test(k)).map((
+        [k, v],
+      ) => ({
         labels: { event: snakeCase(k) },
+        value: v,
+      })),
+    },
+    {
+      name: "bond_datapath_level",
+      help: "Data path levels: reorder high-water mark, added reorder timeout (ms), bonded peers.",
+      type: "gauge",
+      samples: counterEntries.filter(([k]) => LEVEL.test(k)).map(([k, v]) => ({
+        labels: { name: snakeCase(k) },
         value: v,
       })),
     },
