@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { routerValue, vpsValue, type Yamlish } from "./test_fixtures.ts";
-import { validateConfig } from "./validate.ts";
+import { checkConfig as check, configProblems as problems } from "./test_validate.ts";
 
 const OTHER_KEY = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 
@@ -9,16 +9,6 @@ function twoPeers(): Yamlish {
   v.peers[0].allowed_ips.push("192.168.50.0/24", "fd50::/64");
   v.peers.push({ name: "office", public_key: OTHER_KEY, allowed_ips: ["192.168.60.0/24"] });
   return v;
-}
-
-function check(v: Yamlish) {
-  return validateConfig(v, { baseDir: Deno.cwd() });
-}
-
-function problems(v: Yamlish): string[] {
-  const r = check(v);
-  assert.equal(r.ok, false, "expected problems");
-  return r.ok ? [] : r.problems;
 }
 
 Deno.test("a VPS peer carries static forwards and reach; both default to empty", () => {

@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
-import { routerValue, vpsValue, type Yamlish } from "./test_fixtures.ts";
-import { validateConfig } from "./validate.ts";
-
-function check(v: Yamlish) {
-  return validateConfig(v, { baseDir: Deno.cwd() });
-}
-
-function problems(v: Yamlish): string[] {
-  const r = check(v);
-  assert.equal(r.ok, false, "expected problems");
-  return r.ok ? [] : r.problems;
-}
+import { routerValue, vpsValue } from "./test_fixtures.ts";
+import { checkConfig as check, configProblems as problems } from "./test_validate.ts";
 
 Deno.test("lan: absent by default; an interface advertises unless told not to", () => {
   const none = check(routerValue());

@@ -13,18 +13,13 @@ import {
 } from "./test_fixtures.ts";
 import { AUTO_MTU_START } from "./types.ts";
 import { validateConfig } from "./validate.ts";
+import { configProblems } from "./test_validate.ts";
 
 const baseDir = Deno.cwd();
 
-function problemsOf(value: Yamlish): string[] {
-  const r = validateConfig(value, { baseDir });
-  assert.equal(r.ok, false, "expected validation to fail");
-  return r.ok ? [] : r.problems;
-}
-
 /** Asserts one problem is reported for exactly `path`, with a reason matching `reason`. */
 function assertProblem(value: Yamlish, path: string, reason: RegExp): void {
-  const problems = problemsOf(value);
+  const problems = configProblems(value);
   const hit = problems.find((p) => p.startsWith(`${path}: `) && reason.test(p));
   assert.ok(hit, `no problem "${path}: ${reason}" in:\n${problems.join("\n")}`);
 }
@@ -133,7 +128,7 @@ Deno.test("unknown keys are errors at every level, with a spelling hint", () => 
   v.peers[0].publickey = "x";
   v.links[1].wieght = 2;
   v.forwards[0].target = "x";
-  const problems = problemsOf(v);
+  const problems = configProblems(v);
   assertProblem(v, "lnks", /unknown key \(did you mean "links"\?\)/);
   assertProblem(v, "interface.adress", /unknown key \(did you mean "address"\?\)/);
   assertProblem(v, "peers[0].publickey", /unknown key/);
@@ -148,7 +143,7 @@ Deno.test("every problem is reported, not just the first", () => {
   v.interface.mtu = 100;
   v.peers[0].persistent_keepalive = 70000;
   v.scheduler.mode = "fastest";
-  const problems = problemsOf(v);
+  const problems = configProblems(v);
   assert.ok(problems.some((p) => p.startsWith("role: want one of router | vps")));
   assert.ok(problems.some((p) => p.startsWith("interface.mtu: 100 out of range 1280-9000")));
   assert.ok(
@@ -158,14 +153,14 @@ Deno.test("every problem is reported, not just the first", () => {
 });
 
 Deno.test("a top level that is not a mapping is one clear problem", () => {
-  assert.deepEqual(problemsOf(null), [
+  assert.deepEqual(configProblems(null), [
     "(top level): want a mapping of keys, got nothing (empty value)",
   ]);
-  assert.deepEqual(problemsOf(["role"]), ["(top level): want a mapping of keys, got a list"]);
+  assert.deepEqual(configProblems(["role"]), ["(top level): want a mapping of keys, got a list"]);
 });
 
 Deno.test("missing required keys are named", () => {
-  const problems = problemsOf({});
+  const problems = configProblems({});
   for (const key of ["role", "private_key", "interface", "peers"]) {
     assert.ok(problems.some((p) => p.startsWith(`${key}: missing`)), problems.join("\n"));
   }
