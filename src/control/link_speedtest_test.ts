@@ -9,6 +9,7 @@ import { requestGrant } from "./link_speedtest_grant.ts";
 import { measureLink } from "./link_speedtest_client.ts";
 import { parseGrantAnswer, parseResponderRequest } from "./speedtest_protocol.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
+import { freePort } from "./test_free_port.ts";
 import { parseCidr } from "../net/cidr.ts";
 import { logger } from "../log.ts";
 
@@ -147,9 +148,7 @@ Deno.test({
 });
 
 Deno.test("a VPS without a link responder refuses grants, saying so", async () => {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const port = freePort();
   const responder = new SpeedtestResponder(
     [parseCidr("127.0.0.1/8")],
     [parseCidr("127.0.0.0/8")],

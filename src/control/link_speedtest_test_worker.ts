@@ -10,13 +10,7 @@ import { logger } from "../log.ts";
 import { LinkGrants } from "./link_speedtest_grants.ts";
 import { LinkSpeedtestResponder } from "./link_speedtest_responder.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort } from "./test_free_port.ts";
 
 const log = logger("test");
 const grants = new LinkGrants();

@@ -9,26 +9,31 @@ import {
   parseUploadReceipt,
 } from "./speedtest_protocol.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
+import { freePort } from "./test_free_port.ts";
 
 const log = logger("test");
 
-/** A free loopback port: bind to 0, read it, release it. */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-Deno.test("download and upload over loopback both move bytes and report a rate", async () => {
+/** A responder on loopback for peers in `allowed`, stopped after `fn`. */
+async function withResponder(
+  allowed: string,
+  fn: (port: number, responder: SpeedtestResponder) => Promise<void>,
+): Promise<void> {
   const port = freePort();
   const responder = new SpeedtestResponder(
     [parseCidr("127.0.0.1/8")],
-    [parseCidr("127.0.0.0/8")],
+    [parseCidr(allowed)],
     port,
     log,
   );
   try {
+    await fn(port, responder);
+  } finally {
+    responder.stop();
+  }
+}
+
+Deno.test("download and upload over loopback both move bytes and report a rate", async () => {
+  await withResponder("127.0.0.0/8", async (port, responder) => {
     assert.deepEqual(responder.listening, [`127.0.0.1:${port}`]);
     const progress: string[] = [];
     const target = {
@@ -44,45 +49,25 @@ Deno.test("download and upload over loopback both move bytes and report a rate",
       assert.ok(r.ms < 5000, `took ${r.ms} ms`);
     }
     assert.ok(progress.includes("download") && progress.includes("upload"));
-  } finally {
-    responder.stop();
-  }
+  });
 });
 
 Deno.test("a source outside every peer's allowed IPs is refused", async () => {
-  const port = freePort();
-  const responder = new SpeedtestResponder(
-    [parseCidr("127.0.0.1/8")],
-    [parseCidr("10.66.0.2/32")],
-    port,
-    log,
-  );
-  try {
+  await withResponder("10.66.0.2/32", async (port) => {
     await assert.rejects(
       measure({ host: "127.0.0.1", port, seconds: 0.3 }, "download"),
       /closed without sending data/,
     );
-  } finally {
-    responder.stop();
-  }
+  });
 });
 
 Deno.test("a bad request is answered with its reason, not with data", async () => {
-  const port = freePort();
-  const responder = new SpeedtestResponder(
-    [parseCidr("127.0.0.1/8")],
-    [parseCidr("127.0.0.0/8")],
-    port,
-    log,
-  );
-  try {
+  await withResponder("127.0.0.0/8", async (port) => {
     await assert.rejects(
       measure({ host: "127.0.0.1", port, seconds: 61 }, "download"),
       /seconds: want a number above 0 and at most 60/,
     );
-  } finally {
-    responder.stop();
-  }
+  });
 });
 
 Deno.test("requests and receipts are checked", () => {
