@@ -175,11 +175,11 @@ export class BondingPlane {
    * link id. It says hello at once if the peer bonds (then it is a path, admitted by probes).
    */
   addLink(link: DataPathLink, sockets: LinkSockets): number {
-    this.checkLinkRoom(link.name);
-    const id = this.#router!.add(link, sockets);
+    if (this.#router === undefined) throw new Error("a VPS has no links of its own");
+    const id = this.#router.add(link, sockets);
     const monitor = this.#monitors.get(ROUTER_PEER);
     if (monitor !== undefined) this.#addRouterPath(this.#plane.now(), monitor, id);
-    if (this.#router!.order.length > 1) this.#startHellos();
+    if (this.#router.order.length > 1) this.#startHellos();
     return id;
   }
 

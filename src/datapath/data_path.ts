@@ -234,7 +234,7 @@ export class DataPath {
       this.#plane.setSocket(slot, undefined);
       this.#tx.post({ type: "release-socket", slot });
     }
-    await Promise.all(slots.map((slot) => this.#release(slot, LINK_DRAIN_MS)));
+    await Promise.all(slots.map((slot) => this.#release(slot)));
   }
 
   /** Router: new weight and rate seeds for link `link.name`. */
@@ -248,10 +248,10 @@ export class DataPath {
   }
 
   /**
-   * Asks RX to let go of `slot` after `drainMs` (TX was asked already); resolves once both
+   * Asks RX to let go of `slot` after LINK_DRAIN_MS (TX was asked already); resolves once both
    * confirmed, or a grace period later.
    */
-  #release(slot: number, drainMs: number): Promise<void> {
+  #release(slot: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
@@ -265,7 +265,7 @@ export class DataPath {
       timer = setTimeout(() => {
         this.#rx.post({ type: "release-socket", slot });
         timer = setTimeout(done, RELEASE_GRACE_MS);
-      }, drainMs);
+      }, LINK_DRAIN_MS);
     });
   }
 

@@ -275,7 +275,8 @@ export class ReceiveLoop {
   async run(): Promise<void> {
     const fds = this.#fds;
     this.#gro = this.#start.offloads.gro && this.#enableGro();
-    this.#start.sockets.forEach((s, slot) => this.#openSocket(slot, s));
+    // #enableGro already turned GRO on for these.
+    this.#start.sockets.forEach((s, slot) => this.#openSocket(slot, s, false));
     this.#rebuildPoller();
     // With GRO a slot holds up to 64 KiB of coalesced datagrams.
     const batch = this.#gro
@@ -396,10 +397,10 @@ export class ReceiveLoop {
     this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);
   }
 
-  /** Slot `slot` gets a socket (GRO on for it when in use). */
-  #openSocket(slot: number, socket: WorkerSocket): void {
+  /** Slot `slot` gets a socket (GRO on for it when in use, unless `setGro` is false). */
+  #openSocket(slot: number, socket: WorkerSocket, setGro = true): void {
     if (slot < 0 || slot >= SOCKET_SLOTS) return;
-    if (this.#gro) {
+    if (this.#gro && setGro) {
       try {
         UdpSocket.fromFd(socket.fd, socket.family).setIntOption(SOL_UDP, UDP_GRO, 1, "UDP_GRO");
       } catch (err) {

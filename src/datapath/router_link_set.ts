@@ -69,9 +69,8 @@ export class RouterLinkSet {
     if (this.#ids.full) throw new RangeError(`at most ${this.#capacity} links run at once`);
   }
 
-  /** A link added at run time; returns its id. */
+  /** A link added at run time; returns its id (throws as `checkRoom` says). */
   add(link: DataPathLink, sockets: LinkSockets): number {
-    this.checkRoom(link.name);
     const id = this.#ids.assign(link.name);
     this.#put(id, link, sockets);
     return id;
