@@ -81,6 +81,14 @@ export const TUNSETIFF = 0x400454can;
 export const IFF_TUN = 0x0001;
 export const IFF_MULTI_QUEUE = 0x0100;
 export const IFF_NO_PI = 0x1000;
+/** Every read and write carries a struct virtio_net_hdr first (src/offload/virtio_net_hdr.ts). */
+export const IFF_VNET_HDR = 0x4000;
+/** _IOW('T', 208, unsigned int): which offloads the kernel may hand us (TUN_F_*). */
+export const TUNSETOFFLOAD = 0x400454d0n;
+/** Partial checksums, TCP segmentation over IPv4 and over IPv6. */
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
 /** IFNAMSIZ: interface names are at most 15 bytes plus the NUL. */
 export const IFNAMSIZ = 16;
 

@@ -82,6 +82,13 @@ export const LIBC_SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32", nonblocking: false },
   // int ioctl(int fd, unsigned long request, ... /* void *argp */);
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32", nonblocking: false },
+  // int ioctl(int fd, unsigned long request, unsigned long value);   (requests taking a value)
+  ioctl_value: {
+    name: "ioctl",
+    parameters: ["i32", "u64", "u64"],
+    result: "i32",
+    nonblocking: false,
+  },
   // int fcntl(int fd, int cmd, ... /* int arg */);
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32", nonblocking: false },
   // int setns(int fd, int nstype);   (moves the calling thread into a namespace)

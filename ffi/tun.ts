@@ -2,6 +2,10 @@
  * A TUN device (layer 3, no packet-information header): each read returns one IP packet, each
  * write injects one. Opening needs CAP_NET_ADMIN; the device disappears when its last fd closes
  * (it is not made persistent), so a crashed daemon leaves nothing behind.
+ *
+ * With `vnetHeader`, every read and write starts with a 10-byte virtio_net_hdr, and
+ * `setOffload` may let the kernel hand over TCP super-packets of up to 64 KiB with partial
+ * checksums (src/offload/ turns them into packets, and builds such packets on the way in).
  */
 import {
   F_GETFL,
@@ -9,10 +13,12 @@ import {
   IFF_MULTI_QUEUE,
   IFF_NO_PI,
   IFF_TUN,
+  IFF_VNET_HDR,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
   TUNSETIFF,
+  TUNSETOFFLOAD,
 } from "./constants.ts";
 import { check, EINVAL, type ErrnoHints, lastErrno } from "./errno.ts";
 import { cString, libc, usize } from "./libc.ts";
@@ -37,6 +43,8 @@ const SETIFF_HINTS: ErrnoHints = {
 export interface TunOptions {
   /** Open one queue of a multi-queue device (IFF_MULTI_QUEUE). @default false */
   multiQueue?: boolean;
+  /** Every read and write carries a virtio_net_hdr first (IFF_VNET_HDR). @default false */
+  vnetHeader?: boolean;
 }
 
 export class TunDevice {
@@ -44,13 +52,16 @@ export class TunDevice {
   readonly fd: number;
   /** The interface name the kernel gave (differs from the request when it held a `%d`). */
   readonly name: string;
+  /** Whether reads and writes carry a virtio_net_hdr. */
+  readonly vnetHeader: boolean;
   #closed = false;
   readonly #read;
   readonly #write;
 
-  private constructor(fd: number, name: string) {
+  private constructor(fd: number, name: string, vnetHeader: boolean) {
     this.fd = fd;
     this.name = name;
+    this.vnetHeader = vnetHeader;
     const { read, write } = libc();
     this.#read = read;
     this.#write = write;
@@ -64,7 +75,8 @@ export class TunDevice {
     const req = ifreq(name);
     const { open, ioctl, close } = libc();
     const fd = check(open(cString(TUN_PATH), O_RDWR | O_CLOEXEC, 0), "open", TUN_PATH, OPEN_HINTS);
-    const flags = IFF_TUN | IFF_NO_PI | (options.multiQueue ? IFF_MULTI_QUEUE : 0);
+    const flags = IFF_TUN | IFF_NO_PI | (options.multiQueue ? IFF_MULTI_QUEUE : 0) |
+      (options.vnetHeader ? IFF_VNET_HDR : 0);
     setIfreqFlags(req, flags);
     const rc = ioctl(fd, TUNSETIFF, req);
     if (rc < 0) {
@@ -72,15 +84,24 @@ export class TunDevice {
       close(fd);
       check(-1, "ioctl", `TUNSETIFF, ${JSON.stringify(name)}`, SETIFF_HINTS, errno);
     }
-    return new TunDevice(fd, ifreqName(req));
+    return new TunDevice(fd, ifreqName(req), options.vnetHeader ?? false);
   }
 
   /**
    * Wrap a TUN fd opened elsewhere in this process (the main thread opens the device, the data
    * path Worker drives it by fd number). Closing stays with whoever opened it.
    */
-  static fromFd(fd: number, name: string): TunDevice {
-    return new TunDevice(fd, name);
+  static fromFd(fd: number, name: string, vnetHeader = false): TunDevice {
+    return new TunDevice(fd, name, vnetHeader);
+  }
+
+  /**
+   * Which offloads the kernel may use on packets it hands us (TUN_F_* bits: partial
+   * checksums, TCP segmentation); needs `vnetHeader`. Returns 0 or -errno.
+   */
+  setOffload(flags: number): number {
+    const rc = libc().ioctl_value(this.fd, TUNSETOFFLOAD, BigInt(flags));
+    return rc < 0 ? -lastErrno() : 0;
   }
 
   /** O_NONBLOCK on or off: a read on an empty queue then returns -EAGAIN instead of waiting. */

@@ -118,6 +118,8 @@ export interface StatusDocument {
     handshake_age_ms: number | null;
   };
   crypto: { backend: string };
+  /** The data path's offloads in use: "gso", "gro", "tun" (docs/datapath.md). */
+  offloads: string[];
   scheduler: { mode: string };
   peers: PeerStatusDoc[];
   links: LinkStatusDoc[];
@@ -216,6 +218,7 @@ const DOCUMENT = shape({
   interface: shape({ name: str, addresses: list(str), mtu: count }),
   tunnel: shape({ up: bool, handshake_age_ms: orNull(num) }),
   crypto: shape({ backend: str }),
+  offloads: list(str),
   scheduler: shape({ mode: str }),
   peers: list(PEER),
   links: list(LINK),

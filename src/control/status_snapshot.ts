@@ -60,6 +60,7 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
       handshake_age_ms: ages.length > 0 ? Math.min(...ages) : null,
     },
     crypto: { backend: i.tunnel.aead },
+    offloads: i.tunnel.offloads,
     scheduler: { mode: c.scheduler.mode },
     peers,
     links: c.links.map((l): LinkStatusDoc => {

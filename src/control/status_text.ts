@@ -18,6 +18,7 @@ export function formatStatus(doc: StatusDocument): string {
   const facts: [string, string][] = [
     ["tunnel", tunnelLine(doc)],
     ["crypto", doc.crypto.backend],
+    ["offloads", doc.offloads.length === 0 ? "none" : doc.offloads.join(", ")],
     ["scheduler", doc.scheduler.mode],
     ["log level", doc.log_level],
     ["drops", dropsLine(doc.counters)],

@@ -11,6 +11,7 @@ Deno.test("the status text shows tunnel, crypto, scheduler and a row per peer an
   );
   assert.match(text, /^tunnel {5}up, handshake 12s ago$/m);
   assert.match(text, /^crypto {5}openssl$/m);
+  assert.match(text, /^offloads {3}gso, gro, tun$/m);
   assert.match(text, /^scheduler {2}aggregate$/m);
   assert.match(text, /^drops {6}4 \(dropReplay 3, dropBadMac1 1\)$/m);
   assert.match(text, /^metrics {4}http:\/\/127\.0\.0\.1:9586\/metrics$/m);

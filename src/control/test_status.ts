@@ -11,6 +11,7 @@ export function sampleTunnel(overrides: Partial<TunnelStatus> = {}): TunnelStatu
   const base: TunnelStatus = {
     aead: "openssl",
     aeadByWorker: { tx: "openssl", rx: "openssl" },
+    offloads: ["gso", "gro", "tun"],
     peers: [{
       name: "edge",
       publicKey: "Jx3y0p2rK1wQm9H8s4tDvbL6cN7eF0gA5iU2oZ3kX1Q=",

@@ -9,7 +9,6 @@ import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
 import { BondingPlane } from "./bonding_plane.ts";
 import { ControlPlane } from "./control_plane.ts";
-import { offloadsFromEnv } from "./offloads.ts";
 import {
   type DataPathLink,
   type DataPathOptions,
@@ -21,6 +20,7 @@ import {
 } from "./messages.ts";
 import type { SchedulerMode } from "../bonding/scheduler.ts";
 import { SocketSlots } from "./socket_slots.ts";
+import { offloadNames } from "./offloads.ts";
 import { RECEIVE_COUNTER_NAMES } from "./receive_loop.ts";
 import { SocketTraffic } from "./socket_traffic.ts";
 import { TRANSMIT_COUNTER_NAMES } from "./transmit_loop.ts";
@@ -44,6 +44,7 @@ export class DataPath {
   readonly #tx: WorkerHandle;
   readonly #rx: WorkerHandle;
   readonly #slots: SocketSlots;
+  readonly #offloads: string[];
   /** Per slot being released: what each Worker still has to confirm. */
   readonly #releasing = new Map<number, { tx: boolean; rx: boolean; done: () => void }>();
   #stopping: Promise<void> | undefined;
@@ -54,7 +55,9 @@ export class DataPath {
     tx: WorkerHandle,
     rx: WorkerHandle,
     slots: SocketSlots,
+    offloads: string[],
   ) {
+    this.#offloads = offloads;
     this.#plane = plane;
     this.#bonding = bonding;
     this.#tx = tx;
@@ -84,7 +87,7 @@ export class DataPath {
       aead: opts.aead,
       timers: opts.timers,
       timeOrigin: performance.timeOrigin,
-      offloads: offloadsFromEnv(),
+      offloads: opts.offloads,
     };
     // Reports that arrive before the control plane exists are replayed to it.
     let plane: ControlPlane | undefined;
@@ -129,7 +132,7 @@ export class DataPath {
       throw err;
     }
     for (const deliver of early.splice(0)) deliver();
-    const dp = new DataPath(plane, bonding, tx, rx, slots);
+    const dp = new DataPath(plane, bonding, tx, rx, slots, offloadNames(opts.offloads));
     released = (worker, slot) => dp.#released(worker, slot);
     tx.onFatal = onFatal;
     rx.onFatal = onFatal;
@@ -145,6 +148,7 @@ export class DataPath {
     return Promise.resolve({
       aead: this.aead,
       aeadByWorker: { tx: this.#tx.aead, rx: this.#rx.aead },
+      offloads: this.#offloads,
       peers: control.peers.map((p) => ({
         name: p.name,
         publicKey: encodeKey(p.publicKey),

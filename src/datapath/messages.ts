@@ -43,6 +43,8 @@ export type AeadChoice = "auto" | "openssl" | "libsodium" | "noble";
 /** What the daemon hands `DataPath.start`. */
 export interface DataPathOptions {
   tunFd: number;
+  /** The offloads to use; `tun` only if the TUN fd was opened with a virtio_net_hdr. */
+  offloads: Offloads;
   sockets: WorkerSocket[];
   mtu: number;
   privateKey: Uint8Array;
@@ -96,14 +98,18 @@ export interface WorkerStart {
   timers?: Partial<ProtocolTimers>;
   /** The main thread's performance.timeOrigin: every thread's `now` counts from it. */
   timeOrigin: number;
-  /** Which socket offloads to use (see offloads.ts). */
+  /** Which offloads to use (see offloads.ts); `tun` as the TUN fd was opened. */
   offloads: Offloads;
 }
 
-/** UDP segmentation offload on send (TX), coalescing on receive (RX). */
+/**
+ * UDP segmentation offload on send (TX), coalescing on receive (RX), and TCP offloads at the
+ * TUN device (its fd then carries a virtio_net_hdr on every read and write).
+ */
 export interface Offloads {
   gso: boolean;
   gro: boolean;
+  tun: boolean;
 }
 
 /**
@@ -235,6 +241,8 @@ export interface TunnelStatus {
   aead: string;
   /** The backend each data-path Worker loaded. */
   aeadByWorker: { tx: string; rx: string };
+  /** The offloads in use ("gso", "gro", "tun"; see offloads.ts). */
+  offloads: string[];
   peers: PeerStatus[];
   /** Protocol and data-path counters, drop reasons included. */
   counters: Record<string, number>;

@@ -4,6 +4,8 @@
  *   2. recvmmsg a batch from each socket (never blocking); with UDP GRO a slot may hold a run
  *      of coalesced datagrams, cut here at the segment size the kernel reports;
  *   3. open, replay-check, inner checks (TransportReceiver) → write each packet to the TUN;
+ *      with TUN offloads, stage it instead, and write the staged packets after each round,
+ *      runs of one TCP flow joined into super-packets (TcpCoalescer);
  *      handshake messages go to the main thread (copied: the rare path), capped per second so
  *      a flood cannot swamp the control plane with messages;
  *   4. nothing received: block in poll on the sockets and the wake eventfd.
@@ -35,6 +37,7 @@ import { bondedReplayWindow } from "../bonding/replay_window_size.ts";
 import { SharedCounters } from "./shared_counters.ts";
 import { SocketTraffic } from "./socket_traffic.ts";
 import { slotSizeFor } from "./slot_size.ts";
+import { TcpCoalescer } from "../offload/tcp_coalescer.ts";
 
 /** Datagrams per recvmmsg. */
 export const RX_BATCH = 64;
@@ -87,6 +90,9 @@ export function newReceiveIoStats() {
     rxReorderExtraMs: 0,
     rxReorderOverflows: 0,
     rxReorderMaxBuffered: 0,
+    /** TUN offloads: packets joined into a super-packet, and super-packets written. */
+    rxTunJoined: 0,
+    rxTunSuperPackets: 0,
   };
 }
 
@@ -104,6 +110,8 @@ export class ReceiveLoop {
   readonly #io = newReceiveIoStats();
   readonly #clockOffset: number;
   readonly #tun: TunDevice;
+  /** With TUN offloads: where packets wait for the end of the round, joined when they can. */
+  readonly #coalescer: TcpCoalescer | undefined;
   readonly #post: (m: WorkerToMain) => void;
   #stopping = false;
   #forwardWindowStart = -Infinity;
@@ -136,9 +144,12 @@ export class ReceiveLoop {
     this.#mail = new MailboxReceiver(start.mailbox, EventFd.fromFd(start.wakeFd));
     this.#counters = SharedCounters.attach(RECEIVE_COUNTER_NAMES, start.counters);
     this.#traffic = SocketTraffic.attach(start.socketTraffic, SOCKET_SLOTS);
-    this.#tun = TunDevice.fromFd(start.tunFd, "");
+    this.#tun = TunDevice.fromFd(start.tunFd, "", start.offloads.tun);
     this.#bonded = start.peers.map(() => undefined);
     const tun = this.#tun;
+    this.#coalescer = start.offloads.tun
+      ? new TcpCoalescer((buf, length) => tun.write(buf, length))
+      : undefined;
     const io = this.#io;
     const settings = resolveCoreSettings({ timers: start.timers });
     this.#receiver = new TransportReceiver(
@@ -182,7 +193,7 @@ export class ReceiveLoop {
             );
             return;
           }
-          if (tun.write(packet, packet.length) < 0) io.tunWriteErrors++;
+          this.#toTunnel(packet, packet.length);
         },
         transport: (peer, counter, bytes, created, duplicate) => {
           const bonded = this.#bonded[peer];
@@ -240,14 +251,11 @@ export class ReceiveLoop {
         break;
       case "bond-peer":
         if (this.#bonded[msg.peer] === undefined) {
-          const tun = this.#tun;
-          const io = this.#io;
           this.#bonded[msg.peer] = new BondedReceiver(
             msg.memory,
             this.#start.mtu,
             (buf, offset, length) => {
-              const packet = offset === 0 ? buf : buf.subarray(offset, offset + length);
-              if (tun.write(packet, length) < 0) io.tunWriteErrors++;
+              this.#toTunnel(offset === 0 ? buf : buf.subarray(offset, offset + length), length);
             },
           );
         }
@@ -331,6 +339,7 @@ export class ReceiveLoop {
           this.#traffic.received(s, bytes, datagrams);
         }
         const waitMs = this.#tickReorder(this.#now());
+        this.#coalescer?.flush();
         if (now - lastPublish >= PUBLISH_INTERVAL_MS || received === 0) {
           this.#publish();
           lastPublish = now;
@@ -345,6 +354,13 @@ export class ReceiveLoop {
       receiver.destroy();
       this.#publish();
     }
+  }
+
+  /** An IP packet for the TUN device: written now, or staged until the round ends. */
+  #toTunnel(packet: Uint8Array, length: number): void {
+    const coalescer = this.#coalescer;
+    if (coalescer !== undefined) coalescer.push(packet, length);
+    else if (this.#tun.write(packet, length) < 0) this.#io.tunWriteErrors++;
   }
 
   /** One datagram; an authenticated packet that gave the TUN nothing still takes its turn. */
@@ -394,6 +410,12 @@ export class ReceiveLoop {
     io.rxReorderExtraMs = extra;
     io.rxReorderOverflows = overflows;
     io.rxReorderMaxBuffered = maxBuffered;
+    const coalesced = this.#coalescer?.stats;
+    if (coalesced !== undefined) {
+      io.rxTunJoined = coalesced.joined;
+      io.rxTunSuperPackets = coalesced.superPackets;
+      io.tunWriteErrors = coalesced.writeErrors;
+    }
     this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);
   }
 

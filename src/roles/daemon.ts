@@ -27,6 +27,7 @@ import type { WorkerPeer } from "../datapath/messages.ts";
 import { encodeKey, publicKey } from "../protocol/keys.ts";
 import { Teardown } from "./teardown.ts";
 import { bringUpTunDevice } from "./tun_device.ts";
+import { offloadsFromEnv } from "../datapath/offloads.ts";
 import { applyRoutingPlan, removeStaleRules } from "./routing.ts";
 import { openRoleSockets } from "./sockets.ts";
 import { LiveLinks } from "./live_links.ts";
@@ -74,7 +75,8 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     teardown.add("netlink socket", () => nl?.close());
     removeStaleRules(nl, log);
 
-    const tun = bringUpTunDevice(nl, config.interface, teardown, log);
+    const offloads = offloadsFromEnv();
+    const tun = bringUpTunDevice(nl, config.interface, teardown, log, offloads.tun);
     if (stopSignal) return 0;
 
     const peers: WorkerPeer[] = [];
@@ -118,6 +120,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     const timers = testTimerOverrides(log);
     const dataPath = await DataPath.start({
       tunFd: tun.fd,
+      offloads: { ...offloads, tun: tun.vnetHeader },
       sockets: sockets.map((s) => ({ fd: s.fd, family: s.family, link: s.link })),
       mtu: config.interface.effectiveMtu,
       privateKey: config.privateKey,

@@ -12,6 +12,16 @@ import { TunDevice } from "../../ffi/tun.ts";
 import { UdpSocket } from "../../ffi/udp.ts";
 import { PollSet } from "../../ffi/poll.ts";
 import { isErrno } from "../../ffi/errno.ts";
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 } from "../../ffi/constants.ts";
+import { GsoSegmenter } from "../../src/offload/gso_segmenter.ts";
+import { TcpCoalescer } from "../../src/offload/tcp_coalescer.ts";
+import {
+  newVnetHdr,
+  readVnetHdr,
+  VNET_F_NEEDS_CSUM,
+  VNET_HDR_SIZE,
+} from "../../src/offload/virtio_net_hdr.ts";
+import { checksumsValid, udpPacket } from "../../src/offload/test_packets.ts";
 
 function ip(...args: string[]): { ok: boolean; out: string; err: string } {
   const r = new Deno.Command("ip", { args, stdout: "piped", stderr: "piped" }).outputSync();
@@ -156,6 +166,78 @@ if (!INNER) {
       assert.equal(n, payload.length);
       assert.deepEqual(got.subarray(0, n), payload);
       assert.equal(from.toString(), "10.77.0.2:9999");
+    } finally {
+      sock?.close();
+      tun.close();
+    }
+  });
+}
+
+if (INNER) {
+  Deno.test("TUN with a virtio_net_hdr: offloads on, partial checksums finished, headed writes delivered", () => {
+    const tun = TunDevice.open("btvh0", { vnetHeader: true });
+    let sock: UdpSocket | null = null;
+    try {
+      assert.equal(tun.vnetHeader, true);
+      assert.equal(tun.setOffload(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), 0);
+      ipOk("addr", "add", "10.78.0.1/24", "dev", "btvh0");
+      ipOk("link", "set", "btvh0", "up");
+      const features = new TextDecoder().decode(
+        new Deno.Command("ethtool", { args: ["-k", "btvh0"], stdout: "piped" }).outputSync().stdout,
+      );
+      assert.match(features, /^tcp-segmentation-offload: on$/m);
+      assert.match(features, /^tx-checksumming: on$/m);
+
+      sock = UdpSocket.open({ family: 4, address: "10.78.0.1" });
+      const port = sock.localPort;
+      const payload = new TextEncoder().encode("offloaded checksum, finished by bond");
+      sock.sendTo(payload, payload.length, Endpoint.parse("10.78.0.2:9999"));
+      const set = new PollSet([tun.fd]);
+      const buf = new Uint8Array(VNET_HDR_SIZE + 2048);
+      const hdr = newVnetHdr();
+      let length = 0;
+      for (let i = 0; i < 20 && length === 0; i++) {
+        assert.ok(set.wait(2000) > 0, "TUN became readable");
+        const n = tun.read(buf);
+        assert.ok(n > VNET_HDR_SIZE, `read returned ${n}`);
+        const ipAt = VNET_HDR_SIZE;
+        if (buf[ipAt] >> 4 === 4 && buf[ipAt + 9] === 17) length = n;
+      }
+      assert.ok(length > 0, "an IPv4 UDP packet came out of the TUN");
+      readVnetHdr(new DataView(buf.buffer), 0, hdr);
+      // The kernel left the UDP checksum to the device: partial, from the UDP header on.
+      assert.equal(hdr.flags & VNET_F_NEEDS_CSUM, VNET_F_NEEDS_CSUM);
+      assert.equal(hdr.csumStart, 20);
+      assert.equal(hdr.csumOffset, 6);
+      assert.ok(!checksumsValid(buf.subarray(VNET_HDR_SIZE, length)), "partial as it came");
+      const segmenter = new GsoSegmenter();
+      assert.equal(segmenter.start(buf, 0, length), 1);
+      const out = new Uint8Array(2048);
+      const n = segmenter.write(0, out, 0);
+      assert.equal(n, length - VNET_HDR_SIZE);
+      assert.ok(checksumsValid(out.subarray(0, n)), "finished checksum verifies");
+
+      // The way back goes through the coalescer, which puts a header in front of every write.
+      const reply = udpPacket(4, payload);
+      reply.set([10, 78, 0, 2], 12);
+      reply.set([10, 78, 0, 1], 16);
+      const rv = new DataView(reply.buffer);
+      rv.setUint16(22, port);
+      rv.setUint16(10, 0);
+      rv.setUint16(26, 0); // no UDP checksum (allowed over IPv4): the addresses changed
+      let sum = 0;
+      for (let i = 0; i < 20; i += 2) sum += rv.getUint16(i);
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      rv.setUint16(10, ~sum & 0xffff);
+      const coalescer = new TcpCoalescer((b, len) => tun.write(b, len));
+      coalescer.push(reply, reply.length);
+      coalescer.flush();
+      assert.equal(coalescer.stats.writeErrors, 0);
+      const got = new Uint8Array(128);
+      const from = new Endpoint();
+      const m = sock.recvFrom(got, from);
+      assert.deepEqual(got.subarray(0, m), payload);
+      assert.equal(from.toString(), "10.78.0.2:5353");
     } finally {
       sock?.close();
       tun.close();
