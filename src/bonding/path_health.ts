@@ -56,6 +56,10 @@ const PROBE_RING = 64;
  * monitor sends them at this interval; liveness of a busy path rests on them).
  */
 export const REPORT_INTERVAL_MS = 25;
+/** A rate sample spans at least this much sending, ms (about one report interval)... */
+const RATE_SAMPLE_MIN_MS = 20;
+/** ...and this many times the path's jitter slack (see onReport). */
+const RATE_SAMPLE_JITTERS = 6;
 /** Cap on the doubling of recoverProbes (2^6 = 64x). */
 const MAX_FLAPS = 6;
 
@@ -146,9 +150,14 @@ export class PathHealth {
   // The previous matched report, for differences.
   #prevHighestAt = NaN;
   #prevRecvPackets = 0;
-  #prevRecvBytes = 0;
   #prevSentPackets = 0;
-  #prevSentTime = 0;
+  // Where the rate sample being gathered began (a matched report's marker), see onReport.
+  #rateFromAt = NaN;
+  #rateFromRecvPackets = 0;
+  #rateFromRecvBytes = 0;
+  #rateFromSentPackets = 0;
+  #rateFromSentTime = 0;
+  #rateFromRealTime = 0;
 
   constructor(log: PathSendLog, options: PathHealthOptions = {}) {
     this.#log = log;
@@ -255,6 +264,11 @@ export class PathHealth {
    * marker counters, against those received, over the marker's send and arrival spans.
    * `slackMs`: the path's own delay variation, which alone does not make a stretched interval
    * saturated (RateEstimator.add).
+   *
+   * A rate sample spans as many reports as it takes for its send span to reach
+   * RATE_SAMPLE_MIN_MS and RATE_SAMPLE_JITTERS times the slack: over one 25 ms report, an LTE
+   * link's ±20 ms can bunch or spread the arrivals by more than the interval itself, and the
+   * sample would say nothing about what the path carries.
    */
   onReport(
     now: number,
@@ -271,7 +285,6 @@ export class PathHealth {
       return;
     }
     const sentPackets = log.foundPackets;
-    const sentTime = log.foundTime;
     const comparable = highestAt > this.#prevHighestAt &&
       packets >= this.#prevRecvPackets && sentPackets >= this.#prevSentPackets;
     if (comparable) {
@@ -281,20 +294,51 @@ export class PathHealth {
         if (this.state !== PATH_DOWN) this.loss.add(now, dSent, dLost);
         this.#life(now);
       }
-      this.rate.add(
-        bytes - this.#prevRecvBytes,
-        highestAt - this.#prevHighestAt,
-        sentTime - this.#prevSentTime,
-        dSent > 0 ? dLost / dSent : 0,
-        slackMs,
-      );
+      this.#rateSample(packets, bytes, highestAt, sentPackets, slackMs);
+    } else {
+      this.#startRateSample(packets, bytes, highestAt, sentPackets);
     }
     this.#prevHighestAt = highestAt;
     this.#prevRecvPackets = packets;
-    this.#prevRecvBytes = bytes;
     this.#prevSentPackets = sentPackets;
-    this.#prevSentTime = sentTime;
     this.#evaluate(now);
+  }
+
+  /** The rate sample since its start, once it spans long enough (see onReport). */
+  #rateSample(
+    packets: number,
+    bytes: number,
+    highestAt: number,
+    sentPackets: number,
+    slackMs: number,
+  ): void {
+    const log = this.#log;
+    const pacedMs = log.foundTime - this.#rateFromSentTime;
+    const realMs = log.foundRealTime - this.#rateFromRealTime;
+    if (Math.max(pacedMs, realMs) < Math.max(RATE_SAMPLE_MIN_MS, RATE_SAMPLE_JITTERS * slackMs)) {
+      return;
+    }
+    const sent = sentPackets - this.#rateFromSentPackets;
+    const lost = Math.max(0, sent - (packets - this.#rateFromRecvPackets));
+    this.rate.add(
+      bytes - this.#rateFromRecvBytes,
+      highestAt - this.#rateFromAt,
+      pacedMs,
+      realMs,
+      sent > 0 ? lost / sent : 0,
+      slackMs,
+    );
+    this.#startRateSample(packets, bytes, highestAt, sentPackets);
+  }
+
+  /** The marker just looked up (the log's found entry) starts the next rate sample. */
+  #startRateSample(packets: number, bytes: number, highestAt: number, sentPackets: number): void {
+    this.#rateFromAt = highestAt;
+    this.#rateFromRecvPackets = packets;
+    this.#rateFromRecvBytes = bytes;
+    this.#rateFromSentPackets = sentPackets;
+    this.#rateFromSentTime = this.#log.foundTime;
+    this.#rateFromRealTime = this.#log.foundRealTime;
   }
 
   /** Timeouts, busy detection and state changes. True if the state changed. */

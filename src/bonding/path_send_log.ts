@@ -8,7 +8,8 @@
  * rate over the same span. Loss is thus measured per path and never inferred from gaps in the
  * global counter, which bonding reorders by design.
  *
- * A ring of the last `capacity` packets: counter, cumulative bytes, send time. Per path the TX
+ * A ring of the last `capacity` packets: counter, cumulative bytes, send time (the paced
+ * departure the scheduler gave it) and when it really left (the batch's clock). Per path the TX
  * side sends in counter order, so the ring is sorted by counter within a keypair; `reset()` marks
  * a new keypair (counters restart at 0) while the cumulative totals run on.
  *
@@ -31,18 +32,21 @@ export class PathSendLog {
   foundPackets = 0;
   /** Cumulative bytes sent through that entry. */
   foundBytes = 0;
-  /** When that entry was sent (the sender's `now`). */
+  /** When that entry was sent: its paced departure (the sender's clock). */
   foundTime = 0;
+  /** When that entry really left (at or before its paced departure). */
+  foundRealTime = 0;
 
   readonly #header: Float64Array;
   readonly #publish: Int32Array;
   readonly #counter: Float64Array;
   readonly #cumBytes: Float64Array;
   readonly #time: Float64Array;
+  readonly #realTime: Float64Array;
 
   /** Bytes of shared memory a log of `capacity` entries needs. */
   static bytesFor(capacity: number): number {
-    return 8 * HEADER_F64 + 8 + 24 * capacity;
+    return 8 * HEADER_F64 + 8 + 32 * capacity;
   }
 
   /**
@@ -73,6 +77,8 @@ export class PathSendLog {
     this.#cumBytes = new Float64Array(buf, at, capacity);
     at += 8 * capacity;
     this.#time = new Float64Array(buf, at, capacity);
+    at += 8 * capacity;
+    this.#realTime = new Float64Array(buf, at, capacity);
   }
 
   /** Cumulative packets recorded. */
@@ -85,15 +91,19 @@ export class PathSendLog {
     return this.#header[H_BYTES];
   }
 
-  /** One packet sent on this path: its transport counter, size on the wire, time. */
-  record(counter: number, bytes: number, now: number): void {
+  /**
+   * One packet sent on this path: its transport counter, size on the wire, paced departure
+   * `at`, and `now`, when it really left (the same when it was not paced).
+   */
+  record(counter: number, bytes: number, at: number, now = at): void {
     const h = this.#header;
     const total = h[H_TOTAL];
     const slot = total % this.capacity;
     const cum = h[H_BYTES] + bytes;
     this.#counter[slot] = counter;
     this.#cumBytes[slot] = cum;
-    this.#time[slot] = now;
+    this.#time[slot] = at;
+    this.#realTime[slot] = now;
     h[H_BYTES] = cum;
     h[H_TOTAL] = total + 1;
     // Publishes the entry (and the header) to a reader on another thread.
@@ -108,7 +118,7 @@ export class PathSendLog {
 
   /**
    * Finds the packet sent with transport counter `counter` under the current keypair and sets
-   * `foundPackets`, `foundBytes`, `foundTime`. False when no such packet is in the log: sent on
+   * `foundPackets`, `foundBytes`, `foundTime`, `foundRealTime`. False when no such packet is in the log: sent on
    * another path, under an earlier keypair, or too long ago.
    */
   lookup(counter: number): boolean {
@@ -135,6 +145,7 @@ export class PathSendLog {
     this.foundPackets = found + 1;
     this.foundBytes = this.#cumBytes[found % cap];
     this.foundTime = this.#time[found % cap];
+    this.foundRealTime = this.#realTime[found % cap];
     return true;
   }
 }

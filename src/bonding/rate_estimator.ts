@@ -11,9 +11,21 @@
  * for saturation. A path overloaded into a full queue drops instead of stretching further, so
  * heavy loss in the interval (above `lossSaturation`, well above random wire loss) counts as
  * saturation too. Saturated samples pull the estimate towards them, unsaturated ones can only
- * raise it. The scheduler's probing phases
- * (pacing above the estimate now and then) turn a too-low estimate into unsaturated samples
- * above it, so the estimate climbs until the path saturates.
+ * raise it. The scheduler's probing phases (pacing above the estimate now and then) turn a
+ * too-low estimate into unsaturated samples above it, so the estimate climbs until the path
+ * saturates.
+ *
+ * The send span is the longer of two: between the markers' paced departures (a burst handed
+ * over at once is spread by its pacing, so the link spreading it the same way is no stretch),
+ * and between the times they really left. The second matters after an idle spell: a marker
+ * paced into the future left early and arrived early, and measured from its paced departure
+ * the interval after it looks stretched by that lag. Measured so, an estimate below the path's
+ * rate (which is what makes the lag) read as saturation and sank further at every idle spell.
+ *
+ * An unsaturated sample raises the estimate by no more than the rate the packets really left
+ * at: a path that was not the limit carried what it was given, and a delivery rate above that
+ * is jitter bunching the arrivals (an LTE link's ±20 ms can fit 50 ms of sending into 10 ms of
+ * arrivals, which would read as five times its rate).
  */
 
 /** A sample is evidence of saturation only if the sender offered at least this share of the
@@ -53,15 +65,17 @@ export class RateEstimator {
 
   /**
    * One report interval: `deliveredBytes` arrived over `deliverMs` (receiver's clock, between
-   * the marker packets' arrivals), the same packets took `sendMs` to send (sender's clock), and
-   * `lossFraction` of those sent were lost. `slackMs`: how much the path's delay varies on its
-   * own (jitter); a stretch within it says nothing about saturation (an LTE link's ±20 ms
-   * would otherwise make every 50 ms interval look saturated and sink the estimate).
+   * the marker packets' arrivals), the same packets spanned `pacedMs` of paced departures and
+   * `realMs` of real ones (sender's clock), and `lossFraction` of those sent were lost.
+   * `slackMs`: how much the path's delay varies on its own (jitter); a stretch within it says
+   * nothing about saturation (an LTE link's ±20 ms would otherwise make every 50 ms interval
+   * look saturated and sink the estimate).
    */
   add(
     deliveredBytes: number,
     deliverMs: number,
-    sendMs: number,
+    pacedMs: number,
+    realMs: number,
     lossFraction: number,
     slackMs = 0,
   ): void {
@@ -69,6 +83,7 @@ export class RateEstimator {
     const d = (deliveredBytes * 1000) / deliverMs;
     this.delivery = this.#samples === 0 ? d : this.delivery + (d - this.delivery) / 4;
     this.#samples++;
+    const sendMs = Math.max(pacedMs, realMs);
     const stretched = sendMs > 0 && deliverMs > sendMs * this.saturationRatio + slackMs;
     // Only a path that was offered a good part of its estimate can show its capacity: on an
     // idle one (probes only) a stretched or lossy interval would drag the estimate down to the
@@ -80,8 +95,9 @@ export class RateEstimator {
     if (loaded && (stretched || lossFraction > this.lossSaturation)) {
       this.saturatedSamples++;
       this.rate += (d - this.rate) / 4;
-    } else if (d > this.rate) {
-      this.rate = d;
+    } else {
+      const leftAt = realMs > 0 ? (sent * 1000) / realMs : Infinity;
+      if (Math.min(d, leftAt) > this.rate) this.rate = Math.min(d, leftAt);
     }
     if (this.rate < MIN_RATE_BYTES_PER_SECOND) this.rate = MIN_RATE_BYTES_PER_SECOND;
   }

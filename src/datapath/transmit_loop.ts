@@ -438,7 +438,7 @@ export class TransmitLoop {
           const socket = bonded.socket[p];
           if (socket < 0) continue;
           this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
-          bonded.logs[p].record(counter, datagram.length, sentAt);
+          bonded.logs[p].record(counter, datagram.length, sentAt, this.#clock);
           this.#io.txPathDatagrams++;
         }
         return;
