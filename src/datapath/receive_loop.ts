@@ -93,6 +93,8 @@ export function newReceiveIoStats() {
     /** TUN offloads: packets joined into a super-packet, and super-packets written. */
     rxTunJoined: 0,
     rxTunSuperPackets: 0,
+    /** Super-packets the TUN device refused: resent segment by segment, joining stopped. */
+    rxTunSuperRefused: 0,
   };
 }
 
@@ -414,6 +416,7 @@ export class ReceiveLoop {
     if (coalesced !== undefined) {
       io.rxTunJoined = coalesced.joined;
       io.rxTunSuperPackets = coalesced.superPackets;
+      io.rxTunSuperRefused = coalesced.refusedSuperPackets;
       io.tunWriteErrors = coalesced.writeErrors;
     }
     this.#counters.publish(this.#receiver.stats as unknown as Record<string, number>, io);

@@ -17,8 +17,12 @@
  *
  * Sans-IO: `push` copies a packet in; `flush` hands each staged packet (behind its header) to
  * the write function given at construction. Staging full: flushed first.
+ *
+ * A device that refuses a super-packet (a kernel without virtio GSO on TUN writes) gets that
+ * run again segment by segment, and joining stops for good: nothing is lost to the offload.
  */
 import { foldSum, pseudoHeaderSum, sumBytes } from "./internet_checksum.ts";
+import { GsoSegmenter } from "./gso_segmenter.ts";
 import {
   VNET_F_NEEDS_CSUM,
   VNET_GSO_NONE,
@@ -69,10 +73,23 @@ export interface CoalescerStats {
   writeErrors: number;
   /** Packets too long for a slot (cannot happen with a tunnel MTU below 64 KiB). */
   tooLong: number;
+  /** Super-packets the device refused (then written segment by segment; joining stops). */
+  refusedSuperPackets: number;
 }
 
 export class TcpCoalescer {
-  readonly stats: CoalescerStats = { joined: 0, superPackets: 0, writeErrors: 0, tooLong: 0 };
+  readonly stats: CoalescerStats = {
+    joined: 0,
+    superPackets: 0,
+    writeErrors: 0,
+    tooLong: 0,
+    refusedSuperPackets: 0,
+  };
+  /** False once the device refused a super-packet: every packet then goes out as it came. */
+  #joining = true;
+  /** Cuts a refused run back into its segments (made when first needed). */
+  #segmenter: GsoSegmenter | undefined;
+  #segment: Uint8Array | undefined;
   readonly #write: TunWrite;
   readonly #slots: Uint8Array[] = [];
   readonly #views: DataView[] = [];
@@ -156,7 +173,7 @@ export class TcpCoalescer {
     const tcp = at + l4;
     const flags = v.getUint8(tcp + 13);
     const payload = length - headers;
-    const joinable = payload > 0 && (flags & ~TCP_PSH) === TCP_ACK;
+    const joinable = this.#joining && payload > 0 && (flags & ~TCP_PSH) === TCP_ACK;
     const run = this.#newestOfFlow(v, at, version, l4);
     if (run >= 0 && joinable && this.#join(run, packet, v, at, length, headers, payload, flags)) {
       this.stats.joined++;
@@ -178,12 +195,32 @@ export class TcpCoalescer {
     for (let s = 0; s < this.#used; s++) {
       const view = this.#views[s];
       const length = this.#length[s];
-      if (this.#segments[s] > 1 && this.#state[s] !== PLAIN) this.#finishRun(s, view, length);
+      const run = this.#segments[s] > 1 && this.#state[s] !== PLAIN;
+      if (run) this.#finishRun(s, view, length);
       else writeVnetHdr(view, 0, 0, VNET_GSO_NONE, 0, 0, 0, 0);
-      if (this.#write(this.#slots[s], VNET_HDR_SIZE + length) < 0) this.stats.writeErrors++;
+      if (this.#write(this.#slots[s], VNET_HDR_SIZE + length) < 0) {
+        if (run) this.#writeSegments(s, length);
+        else this.stats.writeErrors++;
+      }
       this.#state[s] = FREE;
     }
     this.#used = 0;
+  }
+
+  /** Run `s`, refused whole: written again segment by segment, and no run is joined again. */
+  #writeSegments(s: number, length: number): void {
+    this.stats.refusedSuperPackets++;
+    this.#joining = false;
+    const segmenter = this.#segmenter ??= new GsoSegmenter();
+    const out = this.#segment ??= new Uint8Array(VNET_HDR_SIZE + MAX_PACKET);
+    const count = segmenter.start(this.#slots[s], 0, VNET_HDR_SIZE + length);
+    const outView = new DataView(out.buffer);
+    writeVnetHdr(outView, 0, 0, VNET_GSO_NONE, 0, 0, 0, 0);
+    for (let i = 0; i < count; i++) {
+      const n = segmenter.write(i, out, VNET_HDR_SIZE);
+      if (n < 0 || this.#write(out, VNET_HDR_SIZE + n) < 0) this.stats.writeErrors++;
+    }
+    if (count < 0) this.stats.writeErrors += this.#segments[s];
   }
 
   /** Packets staged and not yet written. */

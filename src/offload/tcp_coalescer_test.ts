@@ -286,3 +286,30 @@ Deno.test("coalescer: refused writes are counted and staging still empties", () 
   assert.equal(c.stats.writeErrors, 2);
   assert.equal(c.staged, 0);
 });
+
+Deno.test("coalescer: a device that refuses super-packets gets the segments, and no run again", () => {
+  const writes: Uint8Array[] = [];
+  let refused = 0;
+  const c = new TcpCoalescer((buf, length) => {
+    const hdr = newVnetHdr();
+    readVnetHdr(new DataView(buf.buffer, buf.byteOffset), 0, hdr);
+    if (hdr.gsoType !== VNET_GSO_NONE) {
+      refused++;
+      return -22; // EINVAL
+    }
+    writes.push(buf.slice(VNET_HDR_SIZE, length));
+    return length;
+  }, 8);
+  const first = run(4, 5, 1000);
+  push(c, first);
+  c.flush();
+  assert.equal(refused, 1);
+  assert.deepEqual(writes, first, "the refused run arrives segment by segment, unchanged");
+  const second = run(4, 5, 1000, { seq: 10_000, id: 400 });
+  push(c, second);
+  c.flush();
+  assert.equal(refused, 1, "nothing is joined after a refusal");
+  assert.deepEqual(writes.slice(5), second);
+  assert.equal(c.stats.refusedSuperPackets, 1);
+  assert.equal(c.stats.writeErrors, 0);
+});

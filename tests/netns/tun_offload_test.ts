@@ -58,6 +58,7 @@ for (const offloads of ["gso,gro,tun", "gso,gro"]) {
             assert.equal(c.txTunSuperPackets + c.rxTunSuperPackets, 0, `${name}: ${seen(c)}`);
           }
           assert.equal(c.txTunOffloadRefused, 0, `${name}: ${seen(c)}`);
+          assert.equal(c.rxTunSuperRefused, 0, `${name}: the kernel refused a super-packet`);
           assert.equal(c.tunWriteErrors, 0, `${name}: TUN writes refused`);
         }
       } finally {
