@@ -1,6 +1,6 @@
 /**
  * TUN offloads (TCP segmentation and coalescing at the TUN device, src/offload/) on a real
- * bond-to-bond tunnel: byte-exact TCP both ways, and the counters show the kernel handed each
+ * bond-to-bond tunnel: byte-exact TCP both ways over IPv4 and IPv6, and the counters show the kernel handed each
  * sender super-packets (cut into segments by the TX Worker) and each receiver wrote joined
  * runs back as super-packets. With the offload switched off the same transfers pass and the
  * counters stay at zero. Needs root.
@@ -38,8 +38,17 @@ for (const offloads of ["gso,gro,tun", "gso,gro"]) {
         // Router → VPS, then VPS → router: both ends segment and both coalesce.
         await assertTransfer(lab, h.router, h.vps, BOND_TUNNEL.vps.v4, BYTES);
         await assertTransfer(lab, h.vps, h.router, BOND_TUNNEL.router.v4, BYTES);
+        const before = await statusJson(lab, h.router, ["-config", pair.router.configPath]);
+        // The same over IPv6 inside the tunnel (TCP segmentation and coalescing for IPv6).
+        await assertTransfer(lab, h.router, h.vps, BOND_TUNNEL.vps.v6, BYTES);
+        await assertTransfer(lab, h.vps, h.router, BOND_TUNNEL.router.v6, BYTES);
         const router = await statusJson(lab, h.router, ["-config", pair.router.configPath]);
         const vps = await statusJson(lab, h.vps, ["-config", pair.vps.configPath]);
+        if (on) {
+          const v6Reads = router.counters.txTunSuperPackets - before.counters.txTunSuperPackets;
+          const v6Writes = router.counters.rxTunSuperPackets - before.counters.rxTunSuperPackets;
+          assert.ok(v6Reads > 0 && v6Writes > 0, `IPv6: ${v6Reads} reads, ${v6Writes} writes`);
+        }
         const seen = (c: Record<string, number>) =>
           ["txTunSuperPackets", "txTunSegments", "rxTunSuperPackets", "rxTunJoined"].map((n) =>
             `${n}=${c[n]}`
