@@ -3,6 +3,8 @@
  * userspace WAN emulators, per profile (lab/wan/profiles.ts), a fresh lab and pair each:
  *   - one TCP flow LAN → srv (upload) and srv → LAN (download, iperf3 -R);
  *   - 8 parallel TCP flows upload;
+ *     with `repeat` > 1 each TCP figure is the median of that many runs, its range beside it
+ *     (a single flow over paths of unequal delay swings by ±10 points from run to run);
  *   - UDP upload offered at 90% of the links' sum: loss;
  *   - failover: pings every 10 ms LAN → srv while a TCP transfer runs; the fastest link is
  *     blackholed: the longest gap between replies, and whether the transfer still completes
@@ -47,6 +49,8 @@ export interface BondingBenchOptions {
   seconds?: number;
   /** Profile names. @default ["A", "B", "C"] */
   profiles?: string[];
+  /** Runs of each TCP measurement; the median is printed, with the range. @default 1 */
+  repeat?: number;
 }
 
 /** Pings at `intervalMs` for `count` replies' worth; returns each reply's arrival (ms). */
@@ -211,7 +215,11 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(0)}%` : "-";
 }
 
-async function benchProfile(profile: WanProfile, seconds: number): Promise<void> {
+async function benchProfile(
+  profile: WanProfile,
+  seconds: number,
+  repeat: number,
+): Promise<void> {
   await using lab = await Lab.create("bbench");
   const wanLab = await buildWanTopology(lab, { links: profile.links, nat: true });
   const topo = wanLab.topology;
@@ -221,28 +229,39 @@ async function benchProfile(profile: WanProfile, seconds: number): Promise<void>
   const sum = { up: profileSumMbps(profile, "up"), down: profileSumMbps(profile, "down") };
   const best = { up: Math.max(...rates(profile, "up")), down: Math.max(...rates(profile, "down")) };
   console.log(`\nProfile ${profile.name}: ${profile.description}`);
-  const versus = (mbps: number, dir: "up" | "down") =>
-    `${mbps.toFixed(1).padStart(6)} Mbit/s  (best link ${best[dir]}, sum ${sum[dir]}: ` +
-    `${pct(mbps, best[dir])} of best, ${pct(mbps, sum[dir])} of sum, ` +
-    `${pct(mbps, sum[dir] * TUNNEL_TCP_EFFICIENCY)} of the tunnel's ceiling ` +
-    `${(sum[dir] * TUNNEL_TCP_EFFICIENCY).toFixed(1)})`;
-  const tcp = (r: typeof run & { reverse?: boolean; parallel?: number }) =>
-    explained(lab, topo, pair, () => iperfTcp(lab, r));
+  const versus = (runs: number[], dir: "up" | "down") => {
+    const mbps = median(runs);
+    const range = runs.length > 1
+      ? ` [${Math.min(...runs).toFixed(1)}–${Math.max(...runs).toFixed(1)}, ${runs.length} runs]`
+      : "";
+    return `${mbps.toFixed(1).padStart(6)} Mbit/s${range}  (best link ${best[dir]}, sum ` +
+      `${sum[dir]}: ${pct(mbps, best[dir])} of best, ${pct(mbps, sum[dir])} of sum, ` +
+      `${pct(mbps, sum[dir] * TUNNEL_TCP_EFFICIENCY)} of the tunnel's ceiling ` +
+      `${(sum[dir] * TUNNEL_TCP_EFFICIENCY).toFixed(1)})`;
+  };
+  /** Mbit/s of each of `repeat` runs. */
+  const tcp = async (r: typeof run & { reverse?: boolean; parallel?: number }) => {
+    const runs: number[] = [];
+    for (let i = 0; i < repeat; i++) {
+      runs.push((await explained(lab, topo, pair, () => iperfTcp(lab, r))).gbps * 1000);
+    }
+    return runs;
+  };
 
   let pair = await startPair(lab, topo);
   await step(
     "1 TCP flow up (LAN → srv)",
-    async () => versus((await tcp(run)).gbps * 1000, "up"),
+    async () => versus(await tcp(run), "up"),
     wanLab,
   );
   await step(
     "1 TCP flow down (srv → LAN)",
-    async () => versus((await tcp({ ...run, reverse: true })).gbps * 1000, "down"),
+    async () => versus(await tcp({ ...run, reverse: true }), "down"),
     wanLab,
   );
   await step(
     "8 TCP flows up",
-    async () => versus((await tcp({ ...run, parallel: 8 })).gbps * 1000, "up"),
+    async () => versus(await tcp({ ...run, parallel: 8 }), "up"),
     wanLab,
   );
   await step("UDP up at 90% of the sum", async () => {
@@ -291,9 +310,13 @@ async function benchProfile(profile: WanProfile, seconds: number): Promise<void>
 
 export async function runBondingBench(opts: BondingBenchOptions = {}): Promise<void> {
   const seconds = opts.seconds ?? 5;
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) {
+    throw new RangeError(`bench bonding: --repeat wants a whole number 1-20, got ${opts.repeat}`);
+  }
   for (const name of opts.profiles ?? ["A", "B", "C"]) {
     const profile = profileNamed(name);
     console.log(`bench bonding: profile ${profile.name} ...`);
-    await benchProfile(profile, seconds);
+    await benchProfile(profile, seconds, repeat);
   }
 }

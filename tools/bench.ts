@@ -5,7 +5,7 @@
  *                                     underlay vs wireguard-go vs bond, one run (root);
  *                                     BOND_DATAPATH_OFFLOADS=none|gso|gro|gso,gro picks bond's
  *                                     socket offloads
- *   deno task bench bonding [SECONDS] [--profiles A,B,C]
+ *   deno task bench bonding [SECONDS] [--profiles A,B,C] [--repeat N]
  *                                     bond over the three emulated WANs per profile: TCP
  *                                     up/down, 8 flows, UDP loss, failover gap, redundant
  *                                     mode under loss, idle latency added (root);
@@ -36,10 +36,13 @@ if (what === "crypto") {
   await runBondingBench({
     seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
     profiles: at >= 0 ? Deno.args[at + 1]?.split(",") : undefined,
+    repeat: Deno.args.includes("--repeat")
+      ? Number(Deno.args[Deno.args.indexOf("--repeat") + 1])
+      : undefined,
   });
 } else {
   console.error(
-    "usage: deno task bench crypto | tunnel [SECONDS] [--no-noble] | bonding [SECONDS] [--profiles A,B,C]",
+    "usage: deno task bench crypto | tunnel [SECONDS] [--no-noble] | bonding [SECONDS] [--profiles A,B,C] [--repeat N]",
   );
   Deno.exit(2);
 }
