@@ -11,6 +11,7 @@ import { buildTopology } from "../../lab/topology.ts";
 import { BOND_TUNNEL, startBondPair } from "../../lab/bond_pair.ts";
 import { OFFLOADS_ENV } from "../../src/datapath/offloads.ts";
 import { assertNothingLeft } from "./leftovers.ts";
+import { stopPair } from "./bonded_lab.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
 import { statusJson } from "./status_json.ts";
 
@@ -71,9 +72,7 @@ for (const offloads of ["gso,gro,tun", "gso,gro"]) {
           assert.equal(c.tunWriteErrors, 0, `${name}: TUN writes refused`);
         }
       } finally {
-        const [r, v] = [await pair.router.stop(), await pair.vps.stop()];
-        assert.equal(r, 0, `router exited with ${r}:\n${pair.router.log()}`);
-        assert.equal(v, 0, `vps exited with ${v}:\n${pair.vps.log()}`);
+        await stopPair(pair);
       }
       await assertNothingLeft(lab, h.router, BOND_TUNNEL.interfaceName);
       await assertNothingLeft(lab, h.vps, BOND_TUNNEL.interfaceName);

@@ -9,6 +9,7 @@ import { canCreateNamespaces, Lab } from "./harness/netns.ts";
 import { buildTopology } from "../../lab/topology.ts";
 import { BOND_TUNNEL, startBondPair } from "../../lab/bond_pair.ts";
 import { assertNothingLeft } from "./leftovers.ts";
+import { stopPair } from "./bonded_lab.ts";
 import { assertTransfer, peerAddressSeenBy, ping, pingUntilUp } from "./traffic.ts";
 
 const ignore = !canCreateNamespaces();
@@ -42,9 +43,7 @@ Deno.test({
       assert.equal(await lab.ip(h.router, ["route", "show", "default"]), mainBefore);
       await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 8 << 20);
     } finally {
-      const [r, v] = [await pair.router.stop(), await pair.vps.stop()];
-      assert.equal(r, 0, `router exited with ${r}:\n${pair.router.log()}`);
-      assert.equal(v, 0, `vps exited with ${v}:\n${pair.vps.log()}`);
+      await stopPair(pair);
     }
     await assertNothingLeft(lab, h.router, BOND_TUNNEL.interfaceName);
     await assertNothingLeft(lab, h.vps, BOND_TUNNEL.interfaceName);
