@@ -19,6 +19,7 @@ import { bondCli } from "../../lab/bond_cli.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
 import type { StatusDocument } from "../../src/control/status_document.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
+import { iperfUdp } from "../../lab/iperf.ts";
 
 export const WANS = ["wan1", "wan2", "wan3"];
 
@@ -100,6 +101,26 @@ export async function stopPair(pair: BondPair) {
   const [r, v] = [await pair.router.stop(), await pair.vps.stop()];
   assert.equal(r, 0, `router exited with ${r}:\n${pair.router.log()}`);
   assert.equal(v, 0, `vps exited with ${v}:\n${pair.vps.log()}`);
+}
+
+/** UDP for 2 s at `rateMbps` each way: LAN → srv, then VPS → router (iperf3 offers it). */
+export async function udpBothWays(lab: Lab, wanLab: WanLab, rateMbps: number): Promise<void> {
+  const topo = wanLab.topology;
+  const h = topo.hosts;
+  await iperfUdp(lab, {
+    server: h.srv,
+    client: h.lan,
+    address: topo.srv.eth0.v4,
+    seconds: 2,
+    rateMbps,
+  });
+  await iperfUdp(lab, {
+    server: h.router,
+    client: h.vps,
+    address: BOND_TUNNEL.router.v4,
+    seconds: 2,
+    rateMbps,
+  });
 }
 
 /** Byte-exact download: the VPS sends to the router's tunnel address. */

@@ -27,7 +27,15 @@ import { tcpTransfer } from "../../lab/transfer.ts";
 import { iperfUdp } from "../../lab/iperf.ts";
 import { PROFILE_A } from "../../lab/wan/profiles.ts";
 import { assertTransfer, pingUntilUp } from "./traffic.ts";
-import { bondedLab, download, linkBytes, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
+import {
+  bondedLab,
+  download,
+  linkBytes,
+  statusUntil,
+  stopPair,
+  udpBothWays,
+  WANS,
+} from "./bonded_lab.ts";
 
 const ignore = !canCreateNamespaces();
 
@@ -212,15 +220,7 @@ Deno.test({
       await download(lab, wanLab, 8 << 20);
       // More than the two fastest links carry, each way: every link takes its share.
       const before = await linkBytes(lab, pair, h.router);
-      for (
-        const [client, server, address] of [[h.lan, h.srv, topo.srv.eth0.v4], [
-          h.vps,
-          h.router,
-          BOND_TUNNEL.router.v4,
-        ]]
-      ) {
-        await iperfUdp(lab, { server, client, address, seconds: 2, rateMbps: 65 });
-      }
+      await udpBothWays(lab, wanLab, 65);
       const after = await linkBytes(lab, pair, h.router);
       for (const w of WANS) {
         const sent = after.get(w)!.tx - before.get(w)!.tx;

@@ -8,10 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { canCreateNamespaces, type Lab } from "./harness/netns.ts";
-import { bondedLab, linkBytes, reloadRouterWith, statusUntil, stopPair } from "./bonded_lab.ts";
+import {
+  bondedLab,
+  linkBytes,
+  reloadRouterWith,
+  statusUntil,
+  stopPair,
+  udpBothWays,
+} from "./bonded_lab.ts";
 import { BOND_TUNNEL, wanLinks } from "../../lab/bond_pair.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
-import { iperfUdp } from "../../lab/iperf.ts";
 import { statusJson } from "./status_json.ts";
 import { assertTransfer } from "./traffic.ts";
 
@@ -32,7 +38,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { lab, topo, pair } = await bondedLab("lrl", { links: 2 });
+    const { lab, wanLab, topo, pair } = await bondedLab("lrl", { links: 2 });
     await using _ = lab;
     const h = topo.hosts;
     const links = wanLinks(topo.wans);
@@ -96,15 +102,7 @@ Deno.test({
       // The added link carries its share each way once wan1 is gone: 25 Mbit/s of UDP is more
       // than wan2 alone carries, whatever the paced transfers left to do (a slow machine may
       // have finished them on wan2).
-      for (
-        const [client, server, address] of [[h.lan, h.srv, topo.srv.eth0.v4], [
-          h.vps,
-          h.router,
-          BOND_TUNNEL.router.v4,
-        ]]
-      ) {
-        await iperfUdp(lab, { server, client, address, seconds: 2, rateMbps: 25 });
-      }
+      await udpBothWays(lab, wanLab, 25);
       const after = await linkBytes(lab, pair, h.router);
       const wan3 = after.get("wan3")!;
       const before3 = beforeRemoval.get("wan3")!;
