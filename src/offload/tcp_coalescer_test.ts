@@ -140,83 +140,19 @@ Deno.test("coalescer: interleaved flows keep each flow in order; other packets k
 });
 
 Deno.test("coalescer: what may not join starts a new slot, and the run before it stops growing", () => {
+  // The segment that would follow run(4, 4, 1000)'s first, changed by `change`.
+  const second = (change: Partial<TcpSpec>) =>
+    tcpPacket({ version: 4, seq: 6000, id: 301, payload: pattern(1000, 6000), ...change });
   const cases: [string, (seg: Uint8Array[]) => Uint8Array[]][] = [
     ["a sequence gap", (s) => [s[0], s[2]]],
-    [
-      "a changed ACK number",
-      (
-        s,
-      ) => [
-        s[0],
-        tcpPacket({ version: 4, seq: 6000, id: 301, ack: 99, payload: pattern(1000, 6000) }),
-      ],
-    ],
-    [
-      "a non-consecutive IPv4 ID",
-      (s) => [s[0], tcpPacket({ version: 4, seq: 6000, id: 999, payload: pattern(1000, 6000) })],
-    ],
-    [
-      "another TTL",
-      (
-        s,
-      ) => [
-        s[0],
-        tcpPacket({ version: 4, seq: 6000, id: 301, ttl: 3, payload: pattern(1000, 6000) }),
-      ],
-    ],
-    [
-      "other options",
-      (
-        s,
-      ) => [
-        s[0],
-        tcpPacket({
-          version: 4,
-          seq: 6000,
-          id: 301,
-          options: [1, 1, 1, 1],
-          payload: pattern(1000, 6000),
-        }),
-      ],
-    ],
-    [
-      "a larger segment",
-      (s) => [s[0], tcpPacket({ version: 4, seq: 6000, id: 301, payload: pattern(1200, 6000) })],
-    ],
-    [
-      "a SYN",
-      (
-        s,
-      ) => [
-        s[0],
-        tcpPacket({
-          version: 4,
-          seq: 6000,
-          id: 301,
-          flags: SYN | ACK,
-          payload: pattern(1000, 6000),
-        }),
-      ],
-    ],
-    [
-      "a FIN",
-      (
-        s,
-      ) => [
-        s[0],
-        tcpPacket({
-          version: 4,
-          seq: 6000,
-          id: 301,
-          flags: FIN | ACK,
-          payload: pattern(1000, 6000),
-        }),
-      ],
-    ],
-    [
-      "a pure ACK",
-      (s) => [s[0], tcpPacket({ version: 4, seq: 6000, id: 301, payload: new Uint8Array(0) })],
-    ],
+    ["a changed ACK number", (s) => [s[0], second({ ack: 99 })]],
+    ["a non-consecutive IPv4 ID", (s) => [s[0], second({ id: 999 })]],
+    ["another TTL", (s) => [s[0], second({ ttl: 3 })]],
+    ["other options", (s) => [s[0], second({ options: [1, 1, 1, 1] })]],
+    ["a larger segment", (s) => [s[0], second({ payload: pattern(1200, 6000) })]],
+    ["a SYN", (s) => [s[0], second({ flags: SYN | ACK })]],
+    ["a FIN", (s) => [s[0], second({ flags: FIN | ACK })]],
+    ["a pure ACK", (s) => [s[0], second({ payload: new Uint8Array(0) })]],
   ];
   for (const [name, make] of cases) {
     const { c, writes } = collector();
