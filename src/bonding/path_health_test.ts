@@ -224,42 +224,72 @@ Deno.test("in-flight packets are not counted as lost: loss only covers counters 
   assert.equal(h.stats.reportsUnmatched, 1, "a counter never sent on this path");
 });
 
+/**
+ * A sender that always has traffic, paced at the estimate times the aggregate scheduler's gain
+ * cycle, over a FIFO bottleneck of `capacityMbps` with a `queueMs` queue (what finds it full is
+ * lost) and `delayMs` ± `jitterMs` of delay per packet; the receiver reports every `reportMs`.
+ * `onReport(t)` runs after each report. Steps of 0.1 ms.
+ */
+function driveBottleneck(
+  h: PathHealth,
+  log: PathSendLog,
+  o: {
+    capacityMbps: number;
+    queueMs: number;
+    delayMs: number;
+    jitterMs?: number;
+    reportMs: number;
+    slackMs?: number;
+    ms: number;
+    onReport?: (t: number) => void;
+  },
+): void {
+  const pacer = new AggregateScheduler(new PathTable(1));
+  const rnd = new TestRandom(11);
+  const jitter = o.jitterMs ?? 0;
+  const capacityPerMs = (o.capacityMbps * 1e6) / 8 / 1000;
+  const size = 1250;
+  const inFlight: { at: number; counter: number }[] = [];
+  let counter = 0, nextSend = 0, linkFree = 0;
+  let recvPackets = 0, recvBytes = 0, highest = -1, highestAt = 0;
+  const reportSteps = o.reportMs * 10;
+  for (let step = 0; step < o.ms * 10; step++) {
+    const t = step / 10;
+    while (nextSend <= t) {
+      const c = counter++;
+      log.record(c, size, nextSend);
+      const start = Math.max(nextSend, linkFree);
+      if (start - nextSend <= o.queueMs) {
+        linkFree = start + size / capacityPerMs;
+        const spread = jitter > 0 ? rnd.next() * 2 * jitter - jitter : 0;
+        inFlight.push({ at: linkFree + o.delayMs + spread, counter: c });
+      }
+      nextSend += size / ((h.rate.rate * pacer.gain(nextSend, 0)) / 1000);
+    }
+    // Jitter reorders the packets on the way; the receiver sees them by arrival.
+    if (jitter > 0) inFlight.sort((a, b) => a.at - b.at);
+    while (inFlight.length > 0 && inFlight[0].at <= t) {
+      const a = inFlight.shift()!;
+      recvPackets++;
+      recvBytes += size;
+      if (a.counter > highest) {
+        highest = a.counter;
+        highestAt = a.at;
+      }
+    }
+    if (step % reportSteps === 0 && highest >= 0) {
+      h.onReport(t, recvPackets, recvBytes, highest, highestAt, o.slackMs ?? 0);
+      o.onReport?.(t);
+    }
+  }
+}
+
 Deno.test("the rate estimate climbs from a low seed and falls to a slower path's capacity", () => {
   for (const [seedMbps, capacityMbps] of [[10, 40], [100, 20]]) {
     const log = new PathSendLog(65536);
     const h = new PathHealth(log, { seedBytesPerSecond: (seedMbps * 1e6) / 8 });
-    // The sender always has traffic and paces at the estimate times the aggregate scheduler's
-    // gain cycle. The path is a FIFO bottleneck of `capacity` with a 20 ms queue and 10 ms of
-    // delay; the receiver reports every 50 ms.
-    const pacer = new AggregateScheduler(new PathTable(1));
-    const capacityPerMs = (capacityMbps * 1e6) / 8 / 1000;
-    const size = 1250;
-    const inFlight: { at: number; counter: number }[] = [];
-    let counter = 0, nextSend = 0, linkFree = 0;
-    let recvPackets = 0, recvBytes = 0, highest = -1, highestAt = 0;
-    for (let step = 0; step < 80_000; step++) {
-      const t = step / 10;
-      while (nextSend <= t) {
-        const c = counter++;
-        log.record(c, size, nextSend);
-        const start = Math.max(nextSend, linkFree);
-        if (start - nextSend <= 20) {
-          linkFree = start + size / capacityPerMs;
-          inFlight.push({ at: linkFree + 10, counter: c });
-        }
-        nextSend += size / ((h.rate.rate * pacer.gain(nextSend, 0)) / 1000);
-      }
-      while (inFlight.length > 0 && inFlight[0].at <= t) {
-        const a = inFlight.shift()!;
-        recvPackets++;
-        recvBytes += size;
-        highest = a.counter;
-        highestAt = a.at;
-      }
-      if (step % 500 === 0 && highest >= 0) {
-        h.onReport(t, recvPackets, recvBytes, highest, highestAt);
-      }
-    }
+    // A 20 ms queue and 10 ms of delay; reports every 50 ms.
+    driveBottleneck(h, log, { capacityMbps, queueMs: 20, delayMs: 10, reportMs: 50, ms: 8000 });
     const got = (h.rate.rate * 8) / 1e6;
     assert.ok(
       Math.abs(got - capacityMbps) / capacityMbps < 0.1,
@@ -275,41 +305,19 @@ Deno.test("a jittery path's estimate stays near its capacity when it is driven a
   // arrivals into bursts that read as far more than the path carries.
   const log = new PathSendLog(65536);
   const h = new PathHealth(log, { seedBytesPerSecond: (25 * 1e6) / 8 });
-  const pacer = new AggregateScheduler(new PathTable(1));
-  const rnd = new TestRandom(11);
-  const capacityPerMs = (25 * 1e6) / 8 / 1000;
-  const size = 1250;
-  const inFlight: { at: number; counter: number }[] = [];
-  let counter = 0, nextSend = 0, linkFree = 0;
-  let recvPackets = 0, recvBytes = 0, highest = -1, highestAt = 0;
   let peak = 0;
-  for (let step = 0; step < 100_000; step++) {
-    const t = step / 10;
-    while (nextSend <= t) {
-      const c = counter++;
-      log.record(c, size, nextSend);
-      const start = Math.max(nextSend, linkFree);
-      if (start - nextSend <= 100) {
-        linkFree = start + size / capacityPerMs;
-        inFlight.push({ at: linkFree + 120 + (rnd.next() * 40 - 20), counter: c });
-      }
-      nextSend += size / ((h.rate.rate * pacer.gain(nextSend, 0)) / 1000);
-    }
-    inFlight.sort((a, b) => a.at - b.at);
-    while (inFlight.length > 0 && inFlight[0].at <= t) {
-      const a = inFlight.shift()!;
-      recvPackets++;
-      recvBytes += size;
-      if (a.counter > highest) {
-        highest = a.counter;
-        highestAt = a.at;
-      }
-    }
-    if (step % 250 === 0 && highest >= 0) {
-      h.onReport(t, recvPackets, recvBytes, highest, highestAt, 22);
+  driveBottleneck(h, log, {
+    capacityMbps: 25,
+    queueMs: 100,
+    delayMs: 120,
+    jitterMs: 20,
+    reportMs: 25,
+    slackMs: 22,
+    ms: 10_000,
+    onReport: (t) => {
       if (t > 2000) peak = Math.max(peak, h.rate.rate);
-    }
-  }
+    },
+  });
   const peakMbps = (peak * 8) / 1e6;
   assert.ok(
     peakMbps < 25 * 1.3,
