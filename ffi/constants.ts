@@ -33,6 +33,15 @@ export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 export const SO_MARK = 36;
 export const IPPROTO_IP = 0;
+/** Multipath TCP: socket(AF_INET[6], SOCK_STREAM, IPPROTO_MPTCP) (linux/in.h). */
+export const IPPROTO_MPTCP = 262;
+/**
+ * Level IPPROTO_IP: the destination a connection had before a NAT REDIRECT (linux/netfilter_ipv4.h);
+ * at level IPPROTO_IPV6 the same number is IP6T_SO_ORIGINAL_DST.
+ */
+export const SO_ORIGINAL_DST = 80;
+/** Level SOL_SOCKET: a socket's pending error (connect's outcome once it is writable). */
+export const SO_ERROR = 4;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
 /** ICMPv6 (raw sockets for Router Advertisements). */

@@ -102,6 +102,10 @@ export const LIBC_SYMBOLS = {
   // int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param);
   // (pid 0: the calling thread alone)
   sched_setscheduler: { parameters: ["i32", "i32", "buffer"], result: "i32", nonblocking: false },
+  // int listen(int fd, int backlog);
+  listen: { parameters: ["i32", "i32"], result: "i32", nonblocking: false },
+  // int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32", nonblocking: false },
   // int shutdown(int fd, int how);
   shutdown: { parameters: ["i32", "i32"], result: "i32", nonblocking: false },
   // ssize_t send(int fd, const void *buf, size_t len, int flags);

@@ -57,6 +57,8 @@ const MAX_DATAGRAMS = 10000;
 export interface NetlinkOptions {
   /** Seconds to wait for the kernel's answer before failing with EAGAIN. @default 5 */
   timeoutSeconds?: number;
+  /** NETLINK_ROUTE or NETLINK_GENERIC (genetlink.ts). @default NETLINK_ROUTE */
+  protocol?: number;
 }
 
 export class NetlinkSocket {
@@ -66,6 +68,7 @@ export class NetlinkSocket {
   #seq: number;
   #closed = false;
   readonly #recv = new Uint8Array(RECV_BUFFER);
+  #names: Readonly<Record<number, string>> = MESSAGE_NAMES;
 
   private constructor(fd: number, portId: number) {
     this.fd = fd;
@@ -75,13 +78,14 @@ export class NetlinkSocket {
     this.#seq = (Date.now() & 0x3fffffff) + 1;
   }
 
-  /** Open and bind a NETLINK_ROUTE socket. */
+  /** Open and bind a NETLINK_ROUTE socket (or another netlink protocol). */
   static open(options: NetlinkOptions = {}): NetlinkSocket {
     const c = libc();
+    const protocol = options.protocol ?? NETLINK_ROUTE;
     const fd = check(
-      c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
+      c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol),
       "socket",
-      "AF_NETLINK, NETLINK_ROUTE",
+      `AF_NETLINK, protocol ${protocol}`,
     );
     try {
       const one = new Int32Array([1]);
@@ -105,7 +109,10 @@ export class NetlinkSocket {
       check(c.bind(fd, addr, SOCKADDR_NL_SIZE), "bind", "AF_NETLINK");
       const len = new Uint32Array([SOCKADDR_NL_SIZE]);
       check(c.getsockname(fd, addr, len), "getsockname", "AF_NETLINK");
-      return new NetlinkSocket(fd, new DataView(addr.buffer).getUint32(4, true));
+      const socket = new NetlinkSocket(fd, new DataView(addr.buffer).getUint32(4, true));
+      // Generic netlink's message types are family ids handed out at boot: no names for them.
+      if (protocol !== NETLINK_ROUTE) socket.#names = {};
+      return socket;
     } catch (err) {
       c.close(fd);
       throw err;
@@ -130,7 +137,9 @@ export class NetlinkSocket {
       if (!interrupted) return messages;
       if (attempt >= DUMP_ATTEMPTS) {
         throw new Error(
-          `${name(msg.type)}(${context}): dump interrupted ${attempt} times by concurrent changes`,
+          `${
+            nameIn(this.#names, msg.type)
+          }(${context}): dump interrupted ${attempt} times by concurrent changes`,
         );
       }
     }
@@ -143,7 +152,7 @@ export class NetlinkSocket {
     const addr = new Uint8Array(SOCKADDR_NL_SIZE);
     new DataView(addr.buffer).setUint16(0, AF_NETLINK, true);
     const n = libc().sendto(this.fd, finished, usize(finished.length), 0, addr, SOCKADDR_NL_SIZE);
-    check(n, "sendto", `netlink ${name(msg.type)}(${context})`);
+    check(n, "sendto", `netlink ${nameIn(this.#names, msg.type)}(${context})`);
     return seq;
   }
 
@@ -162,24 +171,26 @@ export class NetlinkSocket {
         if (m.type === NLMSG_ERROR) {
           const errno = -new DataView(m.body.buffer, m.body.byteOffset).getInt32(0, true);
           if (errno === 0) return { messages, interrupted };
-          throw new SyscallError(errno, name(type), context, extAckReason(m));
+          throw new SyscallError(errno, nameIn(this.#names, type), context, extAckReason(m));
         }
         if (m.type === NLMSG_DONE) {
           const errno = m.body.length >= 4
             ? -new DataView(m.body.buffer, m.body.byteOffset).getInt32(0, true)
             : 0;
-          if (errno > 0) throw new SyscallError(errno, name(type), context);
+          if (errno > 0) throw new SyscallError(errno, nameIn(this.#names, type), context);
           if (dump) return { messages, interrupted };
           continue;
         }
         if (m.type === NLMSG_NOOP) continue;
         if (m.type === NLMSG_OVERRUN) {
-          throw new Error(`${name(type)}(${context}): netlink overrun, answer lost`);
+          throw new Error(`${nameIn(this.#names, type)}(${context}): netlink overrun, answer lost`);
         }
         messages.push(m);
       }
     }
-    throw new Error(`${name(type)}(${context}): answer exceeded ${MAX_DATAGRAMS} datagrams`);
+    throw new Error(
+      `${nameIn(this.#names, type)}(${context}): answer exceeded ${MAX_DATAGRAMS} datagrams`,
+    );
   }
 
   #receive(type: number, context: string): Uint8Array {
@@ -188,7 +199,9 @@ export class NetlinkSocket {
       const n = c.recvfrom(this.fd, this.#recv, usize(RECV_BUFFER), MSG_TRUNC, null, null);
       if (n >= 0) {
         if (n > RECV_BUFFER) {
-          throw new Error(`${name(type)}(${context}): netlink datagram of ${n} bytes truncated`);
+          throw new Error(
+            `${nameIn(this.#names, type)}(${context}): netlink datagram of ${n} bytes truncated`,
+          );
         }
         return this.#recv.subarray(0, n);
       }
@@ -197,11 +210,11 @@ export class NetlinkSocket {
       throw new SyscallError(
         errno,
         "recvfrom",
-        `netlink ${name(type)}(${context})`,
+        `netlink ${nameIn(this.#names, type)}(${context})`,
         errno === EAGAIN ? "no answer from the kernel in time" : undefined,
       );
     }
-    throw new Error(`${name(type)}(${context}): recvfrom interrupted 100 times`);
+    throw new Error(`${nameIn(this.#names, type)}(${context}): recvfrom interrupted 100 times`);
   }
 
   /** Close the socket. Safe to call twice. */
@@ -212,8 +225,8 @@ export class NetlinkSocket {
   }
 }
 
-function name(type: number): string {
-  return MESSAGE_NAMES[type] ?? `netlink type ${type}`;
+function nameIn(names: Readonly<Record<number, string>>, type: number): string {
+  return names[type] ?? `netlink type ${type}`;
 }
 
 /** The kernel's text reason from an extended ACK ("kernel: Invalid prefix for given prefix length"). */
