@@ -48,6 +48,8 @@ export interface BondPairOptions {
   links?: BondPairLink[];
   /** The router's `scheduler.mode`. Absent: the default. */
   scheduler?: "aggregate" | "pinned" | "redundant" | "failover";
+  /** The router's `scheduler.tcp` (the TCP split). Absent: the default (mptcp). */
+  tcp?: "mptcp" | "packet";
 }
 
 /** One router link in the configuration file. */
@@ -73,7 +75,7 @@ export function wanLinks(
 }
 
 /** The YAML of the router's `links` and `scheduler` sections (appended: both are top level). */
-export function routerExtras(opts: Pick<BondPairOptions, "links" | "scheduler">): string {
+export function routerExtras(opts: Pick<BondPairOptions, "links" | "scheduler" | "tcp">): string {
   const lines: string[] = [];
   if (opts.links && opts.links.length > 0) {
     lines.push("links:");
@@ -85,7 +87,9 @@ export function routerExtras(opts: Pick<BondPairOptions, "links" | "scheduler">)
       if (l.upMbps) lines.push(`    up_mbps: ${l.upMbps}`);
     }
   }
-  if (opts.scheduler) lines.push("scheduler:", `  mode: ${opts.scheduler}`);
+  if (opts.scheduler || opts.tcp) lines.push("scheduler:");
+  if (opts.scheduler) lines.push(`  mode: ${opts.scheduler}`);
+  if (opts.tcp) lines.push(`  tcp: ${opts.tcp}`);
   return lines.length > 0 ? lines.join("\n") + "\n" : "";
 }
 

@@ -88,7 +88,10 @@ function rates(profile: WanProfile, direction: "up" | "down"): number[] {
 
 async function routerStatus(lab: Lab, host: string, pair: BondPair) {
   const r = await bondCli(lab, host, ["status", "--json", "-config", pair.router.configPath]);
-  return JSON.parse(r.stdout) as { links: { name: string; state: string }[] };
+  return JSON.parse(r.stdout) as {
+    links: { name: string; state: string }[];
+    tcp_split: { state: string };
+  };
 }
 
 async function counters(lab: Lab, host: string, configPath: string) {
@@ -137,8 +140,9 @@ async function startPair(
   }, { timeoutMs: 15_000, intervalMs: 200, what: "tunnel up" });
   await waitFor(async () => {
     const s = await routerStatus(lab, topo.hosts.router, pair);
-    return s.links.every((l) => l.state === "up");
-  }, { timeoutMs: 10_000, intervalMs: 200, what: "every link up" });
+    // The TCP split starts with the VPS's first offer: measure TCP once it has settled.
+    return s.links.every((l) => l.state === "up") && s.tcp_split.state !== "waiting";
+  }, { timeoutMs: 10_000, intervalMs: 200, what: "every link up, TCP split settled" });
   return pair;
 }
 

@@ -4,6 +4,12 @@
  *   deno run -A lab/tcp_transfer.ts receive ADDRESS PORT            → prints "<bytes> <sha256>"
  *   deno run -A lab/tcp_transfer.ts send ADDRESS PORT BYTES [MBPS] [SEED] → prints "<bytes> <sha256>"
  *
+ * or the other way round, the receiver connecting (a download: the connection starts at the
+ * receiving end, as behind a NAT):
+ *
+ *   deno run -A lab/tcp_transfer.ts serve ADDRESS PORT BYTES [MBPS] [SEED]
+ *   deno run -A lab/tcp_transfer.ts fetch ADDRESS PORT
+ *
  * The sender streams deterministic pseudo-random bytes (xorshift from SEED), optionally paced
  * to MBPS so a transfer can be made to last across a rekey; the receiver hashes what arrives
  * until EOF. Comparing the two lines proves the tunnel delivered every byte unchanged.
@@ -24,23 +30,20 @@ async function sha256Hex(data: Uint8Array[]): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-if (mode === "receive") {
-  const listener = Deno.listen({ hostname: address, port, transport: "tcp" });
-  console.error("listening");
-  const conn = await listener.accept();
+async function receiveFrom(conn: Deno.TcpConn): Promise<void> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of conn.readable) {
     chunks.push(chunk);
     total += chunk.length;
   }
-  listener.close();
   console.log(`${total} ${await sha256Hex(chunks)}`);
-} else if (mode === "send") {
+}
+
+async function sendTo(conn: Deno.TcpConn): Promise<void> {
   const total = Number(bytesText);
   const mbps = Number(mbpsText ?? "0");
   let state = (Number(seedText ?? "1") >>> 0) || 1;
-  const conn = await Deno.connect({ hostname: address, port, transport: "tcp" });
   const writer = conn.writable.getWriter();
   const chunks: Uint8Array[] = [];
   const start = performance.now();
@@ -66,9 +69,20 @@ if (mode === "receive") {
   }
   await writer.close();
   console.log(`${sent} ${await sha256Hex(chunks)}`);
+}
+
+if (mode === "receive" || mode === "serve") {
+  const listener = Deno.listen({ hostname: address, port, transport: "tcp" });
+  console.error("listening");
+  const conn = await listener.accept();
+  listener.close();
+  await (mode === "receive" ? receiveFrom(conn) : sendTo(conn));
+} else if (mode === "send" || mode === "fetch") {
+  const conn = await Deno.connect({ hostname: address, port, transport: "tcp" });
+  await (mode === "send" ? sendTo(conn) : receiveFrom(conn));
 } else {
   console.error(
-    "usage: tcp_transfer.ts receive ADDRESS PORT | send ADDRESS PORT BYTES [MBPS] [SEED]",
+    "usage: tcp_transfer.ts receive|fetch ADDRESS PORT | send|serve ADDRESS PORT BYTES [MBPS] [SEED]",
   );
   Deno.exit(2);
 }

@@ -13,8 +13,10 @@ export interface TransferResult {
 export interface TransferOptions {
   from: string;
   to: string;
-  /** Address of `to` the sender connects to. */
+  /** Address of `to` the sender connects to (with `pull`: of `from`, which `to` connects to). */
   address: string;
+  /** The receiver opens the connection (a download from behind a NAT). @default false */
+  pull?: boolean;
   port?: number;
   bytes: number;
   /** Pace the sender (Mbit/s); 0 = as fast as TCP goes. */
@@ -31,46 +33,48 @@ function parseLine(text: string, who: string): { bytes: number; sha256: string }
 export async function tcpTransfer(lab: Lab, o: TransferOptions): Promise<TransferResult> {
   const port = String(o.port ?? 5201 + Math.floor(Math.random() * 1000));
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const receiver = lab.spawn(o.to, [
+  const sending = [String(o.bytes), String(o.mbps ?? 0), "7"];
+  const script = (mode: string, extra: string[] = []) => [
     Deno.execPath(),
     "run",
     "-A",
     SCRIPT,
-    "receive",
+    mode,
     o.address,
     port,
-  ]);
+    ...extra,
+  ];
+  // The listening end starts first; the other connects to it and runs to the end.
+  const listening = o.pull
+    ? lab.spawn(o.from, script("serve", sending))
+    : lab.spawn(o.to, script("receive"));
   try {
     await waitFor(() => {
-      if (receiver.exited) throw new Error(`receiver exited: ${receiver.stderr()}`);
-      return receiver.stderr().includes("listening");
-    }, { timeoutMs: 15_000, what: "transfer receiver listening" });
+      if (listening.exited) throw new Error(`listening end exited: ${listening.stderr()}`);
+      return listening.stderr().includes("listening");
+    }, { timeoutMs: 15_000, what: "transfer listening" });
     const start = performance.now();
-    const sender = await lab.exec(o.from, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      SCRIPT,
-      "send",
-      o.address,
-      port,
-      String(o.bytes),
-      String(o.mbps ?? 0),
-      "7",
-    ], { timeoutMs });
-    if (sender.code !== 0) throw new Error(`sender failed (${sender.code}): ${sender.stderr}`);
+    const connecting = o.pull
+      ? await lab.exec(o.to, script("fetch"), { timeoutMs })
+      : await lab.exec(o.from, script("send", sending), { timeoutMs });
+    if (connecting.code !== 0) {
+      throw new Error(`connecting end failed (${connecting.code}): ${connecting.stderr}`);
+    }
     await Promise.race([
-      receiver.status,
+      listening.status,
       new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("receiver did not finish")), 10_000)
+        setTimeout(() => reject(new Error("listening end did not finish")), 10_000)
       ),
     ]);
+    const [sent, received] = o.pull
+      ? [listening.stdout(), connecting.stdout]
+      : [connecting.stdout, listening.stdout()];
     return {
-      sent: parseLine(sender.stdout, "sender"),
-      received: parseLine(receiver.stdout(), "receiver"),
+      sent: parseLine(sent, "sender"),
+      received: parseLine(received, "receiver"),
       seconds: (performance.now() - start) / 1000,
     };
   } finally {
-    await receiver.stop();
+    await listening.stop();
   }
 }

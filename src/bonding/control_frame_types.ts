@@ -24,6 +24,7 @@ export const FRAME_MTU_PROBE = 0x18;
 export const FRAME_MTU_ACK = 0x19;
 export const FRAME_LAN_PREFIX = 0x1a;
 export const FRAME_LAN_PREFIX_ACK = 0x1b;
+export const FRAME_SPLIT_OFFER = 0x1c;
 
 /**
  * Every frame except an MTU probe fits in this many bytes: the IPv6 minimum MTU, which the
@@ -178,6 +179,16 @@ export interface LanPrefixAck extends WirePrefix {
   type: "lan-prefix-ack";
 }
 
+/**
+ * VPS to a bonding router, with every hello-ack while it serves the TCP split: its MPTCP
+ * listener (a tunnel address and port) that the router may hand LAN TCP connections to
+ * (src/mptcp/). A router that hears none keeps TCP on the packet path.
+ */
+export interface SplitOffer {
+  type: "split-offer";
+  listener: Endpoint;
+}
+
 /** Padded to `size` bytes in total: arrives whole only if the path carries that size. */
 export interface MtuProbe {
   type: "mtu-probe";
@@ -195,6 +206,7 @@ export interface MtuAck {
 }
 
 export type ControlFrame =
+  | SplitOffer
   | LinkHello
   | LinkHelloAck
   | Probe

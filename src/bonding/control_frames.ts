@@ -26,6 +26,7 @@ import {
   FRAME_PROBE,
   FRAME_PROBE_ECHO,
   FRAME_RECEIVE_REPORT,
+  FRAME_SPLIT_OFFER,
   MAX_CONTROL_FRAME,
   MAX_FORWARDS_PER_FRAME,
   MAX_LINK_NAME_BYTES,
@@ -172,6 +173,10 @@ function writeBody(w: FrameWriter, f: ControlFrame): void {
       w.u32(f.seq);
       w.u16(f.size);
       return;
+    case "split-offer":
+      checkInt("listener.port", f.listener.port, U16_MAX, 1);
+      writeEndpoint(w, "listener", f.listener);
+      return;
   }
 }
 
@@ -239,6 +244,7 @@ const TYPE_BYTE: Record<ControlFrame["type"], number> = {
   "mtu-ack": FRAME_MTU_ACK,
   "lan-prefix": FRAME_LAN_PREFIX,
   "lan-prefix-ack": FRAME_LAN_PREFIX_ACK,
+  "split-offer": FRAME_SPLIT_OFFER,
 };
 
 /**
@@ -433,6 +439,13 @@ function readBody(type: number, r: FrameReader, frameSize: number): ControlFrame
       const size = r.u16();
       if (r.short) return "truncated mtu-ack";
       return { type: "mtu-ack", pathId, seq, size };
+    }
+    case FRAME_SPLIT_OFFER: {
+      const listener = readEndpoint(r);
+      if (r.short) return "truncated split-offer";
+      if (!listener) return "split-offer endpoint family is not 4 or 6";
+      if (listener.port === 0) return "split-offer port 0";
+      return { type: "split-offer", listener };
     }
     default:
       return `unknown control frame type 0x${type.toString(16).padStart(2, "0")}`;

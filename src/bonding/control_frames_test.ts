@@ -62,6 +62,8 @@ const SAMPLES: ControlFrame[] = [
   { type: "lan-prefix", address: ip6("2001:db8:100:1::"), prefixLength: 64 },
   { type: "lan-prefix", address: new Uint8Array(16), prefixLength: 0 },
   { type: "lan-prefix-ack", address: ip6("2001:db8:100:1::"), prefixLength: 64 },
+  { type: "split-offer", listener: Endpoint.parse("10.66.0.1:65010") },
+  { type: "split-offer", listener: Endpoint.parse("[fd66::1]:65010") },
 ];
 
 function ip6(text: string): Uint8Array {
@@ -329,5 +331,26 @@ Deno.test("forward-ack and lan-prefix decode name what is wrong", () => {
   assert.throws(
     () => encode({ type: "lan-prefix-ack", address: new Uint8Array(4), prefixLength: 0 }),
     /4 bytes, want 16/,
+  );
+});
+
+Deno.test("split-offer decode refuses a bad family, port 0 and a short body", () => {
+  const reason = (b: Uint8Array) => decodeControlFrame(b).reason ?? "";
+  const offer = encode({ type: "split-offer", listener: Endpoint.parse("10.66.0.1:65010") });
+  const family = offer.slice();
+  family[4] = 5;
+  assert.match(reason(family), /split-offer endpoint family is not 4 or 6/);
+  const port = offer.slice();
+  port[9] = 0;
+  port[10] = 0;
+  assert.match(reason(port), /split-offer port 0/);
+  const short = offer.slice();
+  short[3] -= 2;
+  assert.match(reason(short.subarray(0, short.length - 2)), /truncated split-offer/);
+  const noPort = Endpoint.parse("10.66.0.1:1");
+  noPort.port = 0;
+  assert.throws(
+    () => encode({ type: "split-offer", listener: noPort }),
+    /listener.port must be an integer in 1..65535/,
   );
 });

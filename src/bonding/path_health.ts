@@ -151,6 +151,7 @@ export class PathHealth {
   #prevHighestAt = NaN;
   #prevRecvPackets = 0;
   #prevSentPackets = 0;
+  #prevSentAll = 0;
   // Where the rate sample being gathered began (a matched report's marker), see onReport.
   #rateFromAt = NaN;
   #rateFromRecvPackets = 0;
@@ -284,16 +285,17 @@ export class PathHealth {
       this.stats.reportsUnmatched++;
       return;
     }
-    const sentPackets = log.foundPackets;
+    // Packets that count for loss (log.foundCounted; the receiver's `packets` are the same
+    // kind), and all packets, whose progress alone is a sign of life.
+    const sentPackets = log.foundCounted;
+    const sentAll = log.foundPackets;
     const comparable = highestAt > this.#prevHighestAt &&
       packets >= this.#prevRecvPackets && sentPackets >= this.#prevSentPackets;
     if (comparable) {
       const dSent = sentPackets - this.#prevSentPackets;
       const dLost = Math.max(0, dSent - (packets - this.#prevRecvPackets));
-      if (dSent > 0) {
-        if (this.state !== PATH_DOWN) this.loss.add(now, dSent, dLost);
-        this.#life(now);
-      }
+      if (dSent > 0 && this.state !== PATH_DOWN) this.loss.add(now, dSent, dLost);
+      if (sentAll > this.#prevSentAll) this.#life(now);
       this.#rateSample(packets, bytes, highestAt, sentPackets, slackMs);
     } else {
       this.#startRateSample(packets, bytes, highestAt, sentPackets);
@@ -301,6 +303,7 @@ export class PathHealth {
     this.#prevHighestAt = highestAt;
     this.#prevRecvPackets = packets;
     this.#prevSentPackets = sentPackets;
+    this.#prevSentAll = sentAll;
     this.#evaluate(now);
   }
 

@@ -429,3 +429,31 @@ Deno.test("a busy path is declared down within ~75 ms of its last report, a spar
   assert.ok(sparse.health.busy);
   assert.ok(sparse.health.downAfterMs >= 150, `${sparse.health.downAfterMs}`);
 });
+
+Deno.test("losses of uncounted (split subflow) packets do not degrade a path, and they keep it alive", () => {
+  const log = new PathSendLog(8192);
+  const h = new PathHealth(log);
+  // Admit the path.
+  for (let i = 0; i < 3; i++) h.onProbeEcho(i * 50 + 20, h.takeProbe(i * 50), i * 50, 0);
+  assert.equal(h.state, PATH_UP);
+  let counter = 0, recvPackets = 0, recvBytes = 0, highest = 0, highestAt = 0;
+  const rnd = new TestRandom(9);
+  // 3 s of traffic, every 25 ms a report; 9 in 10 packets are a subflow's, and 30 % of those
+  // are dropped (its congestion control filling the queue); the path's own packets arrive.
+  for (let t = 200; t < 3200; t += 25) {
+    for (let i = 0; i < 50; i++) {
+      const split = i % 10 !== 0;
+      const c = counter++;
+      log.record(c, 1000, t + i * 0.5, t + i * 0.5, !split);
+      if (split && rnd.chance(0.3)) continue;
+      if (!split) recvPackets++;
+      recvBytes += 1000;
+      highest = c;
+      highestAt = t + i * 0.5 + 10;
+    }
+    h.onReport(t + 25, recvPackets, recvBytes, highest, highestAt);
+    h.tick(t + 25);
+  }
+  assert.equal(h.state, PATH_UP, "neither degraded by the subflow's losses nor timed out");
+  assert.equal(h.loss.rate(3200), 0);
+});

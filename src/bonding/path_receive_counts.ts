@@ -51,11 +51,13 @@ export class PathReceiveCounts {
 
   /**
    * One authenticated packet of `bytes` on `path` at `now`. Bytes are the transport datagram
-   * (UDP payload), the same measure the sender's PathSendLog records.
+   * (UDP payload), the same measure the sender's PathSendLog records. `counted` false: the
+   * packet is left out of `packets`, which measure loss (a TCP split subflow's; the sender's
+   * log does the same), but its bytes and counter still count for rate and liveness.
    */
-  count(now: number, path: number, counter: number, bytes: number): void {
+  count(now: number, path: number, counter: number, bytes: number, counted = true): void {
     if ((path >>> 0) !== path || path >= this.paths) return;
-    this.packets[path]++;
+    if (counted) this.packets[path]++;
     this.bytes[path] += bytes;
     if (counter >= this.#highestPlusOne[path]) {
       this.#highestPlusOne[path] = counter + 1;

@@ -39,3 +39,12 @@ Deno.test("receive counts over shared memory start empty and are seen by a secon
   assert.equal(main.highest(1), 42);
   assert.equal(main.report(6, [0, 1]).entries.length, 1);
 });
+
+Deno.test("an uncounted packet adds bytes and moves the highest counter, but not the packets", () => {
+  const counts = new PathReceiveCounts(1);
+  counts.count(1, 0, 1, 100);
+  counts.count(2, 0, 2, 1000, false);
+  assert.deepEqual(counts.report(3, [0]).entries, [
+    { pathId: 0, packets: 1, bytes: 1100, highestCounter: 2, highestAt: 2 },
+  ]);
+});

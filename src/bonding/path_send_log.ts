@@ -21,10 +21,11 @@
 
 /** Entries the reader leaves alone at the old end of a full ring (the writer's next victims). */
 const GUARD = 64;
-const HEADER_F64 = 4; // total, epochStart, bytes, reserved
+const HEADER_F64 = 4; // total, epochStart, bytes, counted
 const H_TOTAL = 0;
 const H_EPOCH = 1;
 const H_BYTES = 2;
+const H_COUNTED = 3;
 
 export class PathSendLog {
   readonly capacity: number;
@@ -36,6 +37,8 @@ export class PathSendLog {
   foundTime = 0;
   /** When that entry really left (at or before its paced departure). */
   foundRealTime = 0;
+  /** Cumulative packets through that entry that count for loss (see `record`). */
+  foundCounted = 0;
 
   readonly #header: Float64Array;
   readonly #publish: Int32Array;
@@ -43,10 +46,11 @@ export class PathSendLog {
   readonly #cumBytes: Float64Array;
   readonly #time: Float64Array;
   readonly #realTime: Float64Array;
+  readonly #cumCounted: Float64Array;
 
   /** Bytes of shared memory a log of `capacity` entries needs. */
   static bytesFor(capacity: number): number {
-    return 8 * HEADER_F64 + 8 + 32 * capacity;
+    return 8 * HEADER_F64 + 8 + 40 * capacity;
   }
 
   /**
@@ -79,6 +83,8 @@ export class PathSendLog {
     this.#time = new Float64Array(buf, at, capacity);
     at += 8 * capacity;
     this.#realTime = new Float64Array(buf, at, capacity);
+    at += 8 * capacity;
+    this.#cumCounted = new Float64Array(buf, at, capacity);
   }
 
   /** Cumulative packets recorded. */
@@ -93,18 +99,23 @@ export class PathSendLog {
 
   /**
    * One packet sent on this path: its transport counter, size on the wire, paced departure
-   * `at`, and `now`, when it really left (the same when it was not paced).
+   * `at`, and `now`, when it really left (the same when it was not paced). `counted` false: it
+   * takes no part in the path's loss (a TCP split subflow's packet, whose own congestion
+   * control drives the path into loss; the receiver leaves it out of its count the same way).
    */
-  record(counter: number, bytes: number, at: number, now = at): void {
+  record(counter: number, bytes: number, at: number, now = at, counted = true): void {
     const h = this.#header;
     const total = h[H_TOTAL];
     const slot = total % this.capacity;
     const cum = h[H_BYTES] + bytes;
+    const cumCounted = h[H_COUNTED] + (counted ? 1 : 0);
     this.#counter[slot] = counter;
     this.#cumBytes[slot] = cum;
     this.#time[slot] = at;
     this.#realTime[slot] = now;
+    this.#cumCounted[slot] = cumCounted;
     h[H_BYTES] = cum;
+    h[H_COUNTED] = cumCounted;
     h[H_TOTAL] = total + 1;
     // Publishes the entry (and the header) to a reader on another thread.
     Atomics.store(this.#publish, 0, (total + 1) | 0);
@@ -118,7 +129,8 @@ export class PathSendLog {
 
   /**
    * Finds the packet sent with transport counter `counter` under the current keypair and sets
-   * `foundPackets`, `foundBytes`, `foundTime`, `foundRealTime`. False when no such packet is in the log: sent on
+   * `foundPackets`, `foundBytes`, `foundTime`, `foundRealTime`, `foundCounted`. False when no
+   * such packet is in the log: sent on
    * another path, under an earlier keypair, or too long ago.
    */
   lookup(counter: number): boolean {
@@ -146,6 +158,7 @@ export class PathSendLog {
     this.foundBytes = this.#cumBytes[found % cap];
     this.foundTime = this.#time[found % cap];
     this.foundRealTime = this.#realTime[found % cap];
+    this.foundCounted = this.#cumCounted[found % cap];
     return true;
   }
 }

@@ -57,3 +57,13 @@ Deno.test("send log over shared memory is seen by a second view", () => {
   assert.deepEqual([reader.foundPackets, reader.foundBytes, reader.foundTime], [6, 9000, 30]);
   assert.throws(() => new PathSendLog(256, new SharedArrayBuffer(100)), /needs \d+ bytes/);
 });
+
+Deno.test("send log counts the packets that count for loss apart from all packets", () => {
+  const log = new PathSendLog(1024);
+  // Every other packet is a TCP split subflow's, which takes no part in the path's loss.
+  for (let c = 0; c < 100; c++) log.record(c, 10, c, c, c % 2 === 0);
+  assert.ok(log.lookup(9));
+  assert.deepEqual([log.foundPackets, log.foundCounted, log.foundBytes], [10, 5, 100]);
+  assert.ok(log.lookup(99));
+  assert.deepEqual([log.foundPackets, log.foundCounted], [100, 50]);
+});

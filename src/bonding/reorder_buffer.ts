@@ -35,6 +35,8 @@
  * resets it (packets still arriving under the old keypair bypass it).
  */
 
+const EMPTY = new Uint8Array(0);
+
 /** Receives each packet in order. The bytes are borrowed: valid only during the call. */
 export type ReleaseFn = (buf: Uint8Array, offset: number, length: number) => void;
 
@@ -206,6 +208,27 @@ export class ReorderBuffer {
       if (n > this.stats.maxBuffered) this.stats.maxBuffered = n;
     }
     this.#drain(now);
+  }
+
+  /**
+   * A counter whose packet took no place in the stream: it was passed on at once, outside the
+   * order (a TCP split subflow's, which its own path keeps in order). Like a push of length 0,
+   * it fills its place if it is still ahead; behind the head it is no late arrival: its gap was
+   * no loss (un-counted), and its lateness teaches the timeout nothing.
+   */
+  pass(now: number, counter: number, path: number): void {
+    if (counter >= this.next) {
+      this.push(now, counter, path, EMPTY, 0, 0);
+      return;
+    }
+    if ((path >>> 0) !== path || path >= this.paths) return;
+    if (counter > this.#highest[path]) this.#highest[path] = counter;
+    if (now > this.#lastArrival[path]) this.#lastArrival[path] = now;
+    const slot = counter % this.capacity;
+    if (this.#lostCounter[slot] === counter) {
+      this.#lostCounter[slot] = -1;
+      this.stats.lost--;
+    }
   }
 
   /** Releases what timeouts and idle paths allow; call at `nextDeadline()`. */

@@ -450,3 +450,33 @@ Deno.test("oversize and bad-path packets are counted and dropped", () => {
   assert.throws(() => new ReorderBuffer({ capacity: 0, slotBytes: 4, paths: 1 }, release));
   assert.throws(() => new ReorderBuffer({ capacity: 4, slotBytes: 4, paths: 33 }, release));
 });
+
+Deno.test("a passed counter fills its place ahead, and behind the head is neither loss nor lateness", () => {
+  const { out, release } = collector();
+  const buffer = new ReorderBuffer(
+    { capacity: 64, slotBytes: 16, paths: 2, timeoutMs: 30 },
+    release,
+  );
+  buffer.push(0, 0, 1, pkt(0), 0, 4);
+  buffer.push(1, 2, 0, pkt(2), 0, 4); // 1 is a split packet on path 1, not here yet
+  assert.deepEqual(out, [0]);
+  buffer.pass(2, 1, 1); // it arrives: its place is filled, 2 follows
+  assert.deepEqual(out, [0, 2]);
+  assert.equal(buffer.stats.skipped, 1);
+  assert.equal(buffer.stats.lost, 0);
+
+  buffer.push(3, 4, 0, pkt(4), 0, 4); // 3 is a split packet too, slower
+  buffer.tick(3 + 30); // timed out: given up
+  assert.deepEqual(out, [0, 2, 4]);
+  assert.equal(buffer.stats.lost, 1);
+  buffer.pass(50, 3, 1); // it was no loss, and says nothing about the timeout
+  assert.equal(buffer.stats.lost, 0);
+  assert.equal(buffer.stats.late, 0);
+  assert.equal(buffer.extraAt(50), 0);
+  // A data packet arriving as late still teaches the timeout.
+  buffer.push(51, 6, 0, pkt(6), 0, 4);
+  buffer.tick(51 + 30);
+  buffer.push(90, 5, 1, pkt(5), 0, 4);
+  assert.equal(buffer.stats.late, 1);
+  assert.equal(buffer.extraAt(90), 9);
+});

@@ -61,6 +61,7 @@ peers:
 
 scheduler:
   mode: aggregate                  # aggregate | pinned | redundant | failover
+  tcp: mptcp                       # mptcp: LAN TCP rides one MPTCP subflow per link | packet
 
 routing:
   default_route: true              # all traffic through the tunnel, underlay kept reachable
@@ -121,6 +122,7 @@ peers:
 
 scheduler:
   mode: aggregate                  # aggregate | pinned | redundant | failover
+  tcp: mptcp                       # offer routers the TCP split (needs nat) | packet
 
 nat:
   public_interface: eth0           # REPLACE with the VPS's internet-facing interface

@@ -7,6 +7,11 @@
 export type Role = "router" | "vps";
 
 export type SchedulerMode = "aggregate" | "pinned" | "redundant" | "failover";
+/**
+ * How LAN TCP crosses a bonded tunnel: `mptcp` splits each connection into one MPTCP subflow
+ * per path inside the tunnel (src/mptcp/), `packet` sends its packets like any others.
+ */
+export type TcpMode = "mptcp" | "packet";
 
 export type CryptoBackendPreference = "auto" | "openssl" | "libsodium" | "noble";
 
@@ -137,6 +142,11 @@ export interface BondConfig {
   scheduler: {
     /** @default "aggregate" */
     mode: SchedulerMode;
+    /**
+     * Router: whether LAN TCP is split over MPTCP (aggregate mode, two links or more, a VPS
+     * that offers it). VPS: whether it offers the split. @default "mptcp"
+     */
+    tcp: TcpMode;
   };
   /** Router only; for the VPS it keeps its default and is ignored. */
   routing: {

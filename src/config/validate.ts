@@ -14,6 +14,7 @@ import type {
   PeerConfig,
   Role,
   SchedulerMode,
+  TcpMode,
 } from "./types.ts";
 import { interfaceNameProblem } from "./interface_name.ts";
 import { validateForwards } from "./validate_forwards.ts";
@@ -45,6 +46,7 @@ const TOP_KEYS = [
 
 const ROLES: readonly Role[] = ["router", "vps"];
 const MODES: readonly SchedulerMode[] = ["aggregate", "pinned", "redundant", "failover"];
+const TCP_MODES: readonly TcpMode[] = ["mptcp", "packet"];
 const BACKENDS: readonly CryptoBackendPreference[] = ["auto", "openssl", "libsodium", "noble"];
 const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
 
@@ -80,8 +82,9 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
   const links = role === "router" ? validateLinks(top) : [];
   const forwards = role === "router" ? validateForwards(top) : [];
   const lan = role === "router" ? validateLan(top, iface?.name) : undefined;
-  const scheduler = top.mapping("scheduler", ["mode"]);
+  const scheduler = top.mapping("scheduler", ["mode", "tcp"]);
   const mode = scheduler?.oneOf("mode", MODES) ?? "aggregate";
+  const tcp = scheduler?.oneOf("tcp", TCP_MODES) ?? "mptcp";
   const routing = role === "router" ? top.mapping("routing", ["default_route"]) : undefined;
   const defaultRoute = routing?.boolean("default_route") ?? true;
   const nat = role === "vps" ? readNat(top, peers?.length ?? 0) : undefined;
@@ -102,7 +105,7 @@ export function validateConfig(value: unknown, options: ValidateOptions): Valida
       interface: iface,
       peers,
       links,
-      scheduler: { mode },
+      scheduler: { mode, tcp },
       routing: { defaultRoute },
       ...(nat ? { nat } : {}),
       forwards,

@@ -98,6 +98,7 @@ Deno.test("omitted optional keys take their documented defaults", () => {
   assert.equal(c.peers[0].persistentKeepalive, 0);
   assert.deepEqual(c.links, [{ name: "default", weight: 1 }]);
   assert.equal(c.scheduler.mode, "aggregate");
+  assert.equal(c.scheduler.tcp, "mptcp");
   assert.equal(c.routing.defaultRoute, true);
   assert.deepEqual(c.forwards, []);
   assert.equal(c.crypto.backend, "auto");
@@ -446,4 +447,14 @@ Deno.test("enumerations list the accepted values", () => {
   v.log = { level: "trace" };
   assertProblem(v, "crypto.backend", /want one of auto \| openssl \| libsodium \| noble/);
   assertProblem(v, "log.level", /want one of error \| warn \| info \| debug, got "trace"/);
+});
+
+Deno.test("scheduler.tcp takes mptcp or packet, nothing else", () => {
+  const v = routerValue();
+  v.scheduler.tcp = "packet";
+  assert.equal(valid(v).scheduler.tcp, "packet");
+  v.scheduler.tcp = "split";
+  assert.ok(
+    configProblems(v).some((p) => p.startsWith("scheduler.tcp: want one of mptcp | packet")),
+  );
 });

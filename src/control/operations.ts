@@ -17,7 +17,7 @@ import type { ControlResponse, ReloadReport } from "./control_protocol.ts";
 import { MetricsServer } from "./metrics_server.ts";
 import { renderExposition } from "./prometheus_text.ts";
 import { planReload } from "./reload_plan.ts";
-import type { ReloadStatusDoc, StatusDocument } from "./status_document.ts";
+import type { ReloadStatusDoc, StatusDocument, TcpSplitDoc } from "./status_document.ts";
 import { statusMetrics } from "./status_metrics.ts";
 import { buildStatusDocument } from "./status_snapshot.ts";
 import { SpeedtestResponder } from "./speedtest_responder.ts";
@@ -47,6 +47,8 @@ export interface OperationsOptions {
   edge?: VpsEdge;
   /** Router: the routed LAN prefix from the VPS, for status; absent on a VPS. */
   lanPrefix?: { status(): LanPrefixStatus };
+  /** The TCP split, for status. */
+  tcpSplit?: { status(): TcpSplitDoc };
   teardown: { add(what: string, undo: () => void | Promise<void>): void };
 }
 
@@ -142,6 +144,7 @@ export class Operations {
       ],
       edgeForwards: this.opts.edge?.rows() ?? [],
       lanPrefix: this.opts.lanPrefix?.status(),
+      tcpSplit: this.opts.tcpSplit?.status(),
     });
   }
 

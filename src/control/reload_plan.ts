@@ -10,7 +10,7 @@
  * - pending: kept in the report's shape for keys a build accepts before it acts on them; none
  *   today;
  * - needs restart: everything the tunnel was built from (keys, peers, interface, routing, NAT,
- *   crypto, the control socket). The data path takes its peers once at start, so peer changes
+ *   crypto, the control socket, the TCP split's `scheduler.tcp`). The data path takes its peers once at start, so peer changes
  *   are reported here instead of pretended.
  *
  * Restart keys are compared with the configuration the daemon started with, the others with the
@@ -66,7 +66,7 @@ export function planReload(started: BondConfig, current: BondConfig, next: BondC
       ...current,
       log: next.log,
       metrics: next.metrics,
-      scheduler: next.scheduler,
+      scheduler: { mode: next.scheduler.mode, tcp: current.scheduler.tcp },
       links: next.links,
       forwards: next.forwards,
       peers: edge.peers,
@@ -131,6 +131,8 @@ function restartKeys(started: BondConfig, next: BondConfig): string[] {
       cmp(`${at}.persistent_keepalive`, a.persistentKeepalive, b.persistentKeepalive);
     });
   }
+  // The TCP split is set up at start (listeners, MPTCP limits, the VPS's announcements).
+  cmp("scheduler.tcp", started.scheduler.tcp, next.scheduler.tcp);
   cmp("routing.default_route", started.routing.defaultRoute, next.routing.defaultRoute);
   cmp("lan", started.lan, next.lan);
   cmp("nat.public_interface", started.nat?.publicInterface, next.nat?.publicInterface);

@@ -115,3 +115,14 @@ Deno.test("restart keys are compared with what started, live keys with what is i
     pending: [],
   });
 });
+
+Deno.test("scheduler.tcp needs a restart, and what runs keeps the split it started with", () => {
+  const c = config();
+  const packet = config((v) => {
+    v.scheduler = { mode: "aggregate", tcp: "packet" };
+  });
+  const plan = planReload(c, c, packet);
+  assert.deepEqual(plan.report.needs_restart, ["scheduler.tcp"]);
+  assert.equal(plan.effective.scheduler.tcp, "mptcp");
+  assert.equal(plan.schedulerChanged, false);
+});

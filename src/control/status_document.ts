@@ -101,6 +101,26 @@ export interface ReloadStatusDoc {
   pending: string[];
 }
 
+/** The TCP split (docs/tcp_split.md): LAN TCP carried as MPTCP, one subflow per path. */
+export interface TcpSplitDoc {
+  /**
+   * active: router redirects LAN TCP / VPS offers its listener; waiting: the router waits for
+   * the VPS's offer; off: the configuration says no (see reason); unavailable: this host cannot.
+   */
+  state: "active" | "waiting" | "off" | "unavailable";
+  /** The VPS's MPTCP listener (router: as offered), `10.66.0.1:65010`. */
+  listener: string | null;
+  reason: string | null;
+  /** Connections open now, taken over in all, not carried (unreachable, refused), reset. */
+  connections: number;
+  accepted: number;
+  failed: number;
+  reset: number;
+  /** Bytes relayed over finished connections, towards the VPS side and back. */
+  bytes_up: number;
+  bytes_down: number;
+}
+
 export interface StatusDocument {
   schema: typeof STATUS_SCHEMA;
   version: string;
@@ -120,7 +140,8 @@ export interface StatusDocument {
   crypto: { backend: string };
   /** The data path's offloads in use: "gso", "gro", "tun" (docs/datapath.md). */
   offloads: string[];
-  scheduler: { mode: string };
+  scheduler: { mode: string; tcp: string };
+  tcp_split: TcpSplitDoc;
   peers: PeerStatusDoc[];
   links: LinkStatusDoc[];
   forwards: ForwardStatusDoc[];
@@ -219,7 +240,18 @@ const DOCUMENT = shape({
   tunnel: shape({ up: bool, handshake_age_ms: orNull(num) }),
   crypto: shape({ backend: str }),
   offloads: list(str),
-  scheduler: shape({ mode: str }),
+  scheduler: shape({ mode: str, tcp: oneOf("mptcp", "packet") }),
+  tcp_split: shape({
+    state: oneOf("active", "waiting", "off", "unavailable"),
+    listener: orNull(str),
+    reason: orNull(str),
+    connections: count,
+    accepted: count,
+    failed: count,
+    reset: count,
+    bytes_up: count,
+    bytes_down: count,
+  }),
   peers: list(PEER),
   links: list(LINK),
   forwards: list(shape({

@@ -17,6 +17,7 @@ import {
   type ReloadStatusDoc,
   STATUS_SCHEMA,
   type StatusDocument,
+  type TcpSplitDoc,
 } from "./status_document.ts";
 
 export interface StatusInputs {
@@ -35,7 +36,21 @@ export interface StatusInputs {
   edgeForwards?: PeerForwardRow[];
   /** Router: the routed LAN prefix; absent: none received (or a VPS). */
   lanPrefix?: LanPrefixDoc;
+  /** The TCP split; absent: off (before the daemon set it up). */
+  tcpSplit?: TcpSplitDoc;
 }
+
+const SPLIT_NOT_SET_UP: TcpSplitDoc = {
+  state: "off",
+  listener: null,
+  reason: "not set up",
+  connections: 0,
+  accepted: 0,
+  failed: 0,
+  reset: 0,
+  bytes_up: 0,
+  bytes_down: 0,
+};
 
 export function buildStatusDocument(i: StatusInputs): StatusDocument {
   const c = i.config;
@@ -61,7 +76,8 @@ export function buildStatusDocument(i: StatusInputs): StatusDocument {
     },
     crypto: { backend: i.tunnel.aead },
     offloads: i.tunnel.offloads,
-    scheduler: { mode: c.scheduler.mode },
+    scheduler: { mode: c.scheduler.mode, tcp: c.scheduler.tcp },
+    tcp_split: i.tcpSplit ?? SPLIT_NOT_SET_UP,
     peers,
     links: c.links.map((l): LinkStatusDoc => {
       // What the data path reports of this link (router); absent on a VPS or before start.

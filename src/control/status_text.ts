@@ -20,6 +20,7 @@ export function formatStatus(doc: StatusDocument): string {
     ["crypto", doc.crypto.backend],
     ["offloads", doc.offloads.length === 0 ? "none" : doc.offloads.join(", ")],
     ["scheduler", doc.scheduler.mode],
+    ["tcp split", tcpSplitLine(doc)],
     ["log level", doc.log_level],
     ["drops", dropsLine(doc.counters)],
   ];
@@ -145,4 +146,15 @@ function rate(measured: number | null, seed: number | null): string {
   if (measured !== null) return formatMbps(measured);
   if (seed !== null) return `${formatMbps(seed)} (seed)`;
   return NONE;
+}
+
+function tcpSplitLine(doc: StatusDocument): string {
+  const t = doc.tcp_split;
+  if (t.state === "off" || t.state === "unavailable") {
+    return t.reason ? `${t.state} (${t.reason})` : t.state;
+  }
+  const where = t.listener ? ` via ${t.listener}` : "";
+  const counts =
+    `${t.connections} open, ${t.accepted} in all, ${t.failed} not carried, ${t.reset} reset`;
+  return t.state === "waiting" ? `waiting for the VPS's offer` : `active${where}, ${counts}`;
 }

@@ -82,3 +82,28 @@ Deno.test("a reload's outcome is shown with what needs a restart", () => {
     /^reload {5}applied at 2025-01-02T04:00:00\.000Z; needs restart: peers\[0\]\.persistent_keepalive; pending: links$/m,
   );
 });
+
+Deno.test("the status text tells whether LAN TCP is split, and why not", () => {
+  assert.match(formatStatus(sampleStatus()), /^tcp split {2}off \(not set up\)$/m);
+  const active = sampleStatus("router", {
+    tcpSplit: {
+      state: "active",
+      listener: "10.66.0.1:65010",
+      reason: null,
+      connections: 2,
+      accepted: 9,
+      failed: 1,
+      reset: 3,
+      bytes_up: 1000,
+      bytes_down: 2000,
+    },
+  });
+  assert.match(
+    formatStatus(active),
+    /^tcp split {2}active via 10\.66\.0\.1:65010, 2 open, 9 in all, 1 not carried, 3 reset$/m,
+  );
+  const waiting = sampleStatus("router", {
+    tcpSplit: { ...active.tcp_split, state: "waiting", listener: null },
+  });
+  assert.match(formatStatus(waiting), /^tcp split {2}waiting for the VPS's offer$/m);
+});

@@ -12,8 +12,10 @@
 import { AggregateScheduler } from "../bonding/aggregate_scheduler.ts";
 import { PathSendLog } from "../bonding/path_send_log.ts";
 import { PathTable } from "../bonding/path_table.ts";
+import { PATH_DOWN } from "../bonding/path_health.ts";
 import { createScheduler, type Scheduler, type SchedulerMode } from "../bonding/scheduler.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
+import { splitPathOf } from "../mptcp/subflow_ports.ts";
 
 import { MAX_LINKS } from "../config/validate_links.ts";
 
@@ -92,6 +94,23 @@ export class BondedSender {
     const aggregate = this.#aggregate;
     return aggregate === undefined ? now : Math.max(now, aggregate.departure);
   }
+
+  /**
+   * The path of TCP split subflow `j` (subflow_ports.ts) as a one-bit mask, or 0 when that path
+   * is down (the caller then schedules the packet like any other, so the subflow lives on
+   * through a dead link) or the mode is not aggregate (the others schedule every packet their
+   * own way: redundant copies a subflow's packets too). A degraded path keeps its subflow: the loss that degrades it is what
+   * the subflow's own congestion control answers. The subflow is not paced: to the scheduler
+   * its load is cross traffic, which the path's rate estimate and delay show.
+   */
+  splitMask(j: number): number {
+    if (this.#aggregate === undefined) return 0;
+    const p = splitPathOf(j, this.#exists, PATHS_PER_PEER);
+    if (p < 0 || this.table.state[p] === PATH_DOWN) return 0;
+    return 1 << p;
+  }
+
+  readonly #exists = (p: number) => this.socket[p] >= 0;
 
   /** Whether any path may carry data now (else the peer is reached the plain way). */
   usable(): boolean {

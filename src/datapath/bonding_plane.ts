@@ -76,6 +76,9 @@ export function newBondingCounters() {
     forwardAcksSent: 0,
     /** Probes that came in on the socket of a link being removed: left unanswered. */
     probesOnRemovedLinks: 0,
+    /** TCP split offers sent (VPS, with hello-acks) and received (router). */
+    splitOffersSent: 0,
+    splitOffersReceived: 0,
   };
 }
 
@@ -108,6 +111,10 @@ export class BondingPlane {
   /** Router: the LAN prefix from the VPS; changes go to `#onLanPrefix`. */
   readonly #lanReceiver = new LanPrefixReceiver();
   #onLanPrefix: ((prefix: WirePrefix | null) => void) | undefined;
+  /** VPS: the TCP split listener offered with every hello-ack; undefined when not serving. */
+  #splitOffer: Endpoint | undefined;
+  /** Router: hears the VPS's TCP split listener from each offer. */
+  onSplitOffer: ((listener: Endpoint) => void) | undefined;
   readonly #learned: LearnedPaths | undefined;
   readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
   #mode: SchedulerMode;
@@ -248,6 +255,16 @@ export class BondingPlane {
     if (this.#learned !== undefined) return;
     this.#onLanPrefix = handler;
     if (sayHello) this.#startHellos();
+  }
+
+  /** VPS: the most paths any router has (each TCP split connection wants one subflow per path). */
+  mostPaths(): number {
+    return this.#learned?.mostPaths() ?? 0;
+  }
+
+  /** VPS: offer the TCP split listener to routers (with each hello-ack), or stop offering. */
+  setSplitOffer(listener: Endpoint | undefined): void {
+    this.#splitOffer = listener;
   }
 
   #startHellos(): void {
@@ -449,6 +466,14 @@ export class BondingPlane {
         return;
       case "lan-prefix":
         return this.#onLanPrefixFrame(peer, frame);
+      case "split-offer":
+        if (this.#router === undefined || this.onSplitOffer === undefined) {
+          this.counters.controlFramesUnhandled++;
+          return;
+        }
+        this.counters.splitOffersReceived++;
+        this.onSplitOffer(frame.listener);
+        return;
       case "lan-prefix-ack":
         if (!this.#lanPush?.onAck(peer, frame)) this.counters.controlFramesUnhandled++;
         return;
@@ -502,6 +527,13 @@ export class BondingPlane {
       observed: from,
     });
     this.counters.linkHelloAcksSent++;
+    if (this.#splitOffer !== undefined) {
+      this.#send(peer, hello.linkId, socket, from, {
+        type: "split-offer",
+        listener: this.#splitOffer,
+      });
+      this.counters.splitOffersSent++;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@
  * its own AEAD backend. `start` resolves once both run; `status` reads everything from shared
  * memory and the control plane without waking the Workers; `stop` ends both within a second.
  */
+import type { Endpoint } from "../protocol/endpoint.ts";
 import type { ForwardEntry, ForwardRefusal, WirePrefix } from "../bonding/control_frame_types.ts";
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
@@ -88,6 +89,7 @@ export class DataPath {
       timers: opts.timers,
       timeOrigin: performance.timeOrigin,
       offloads: opts.offloads,
+      daemonRole: opts.daemonRole,
     };
     // Reports that arrive before the control plane exists are replayed to it.
     let plane: ControlPlane | undefined;
@@ -192,6 +194,21 @@ export class DataPath {
   /** VPS: peer i's routed LAN prefix (null: none), told to each peer that bonds. */
   setLanPrefixes(prefixes: (WirePrefix | null)[]): void {
     this.#bonding.setLanPrefixes(prefixes);
+  }
+
+  /** VPS: the most paths any bonding router has now. */
+  mostPaths(): number {
+    return this.#bonding.mostPaths();
+  }
+
+  /** VPS: offer the TCP split listener to bonding routers (undefined: stop offering). */
+  setSplitOffer(listener: Endpoint | undefined): void {
+    this.#bonding.setSplitOffer(listener);
+  }
+
+  /** Router: hears the VPS's TCP split listener from each of its offers. */
+  set onSplitOffer(handler: ((listener: Endpoint) => void) | undefined) {
+    this.#bonding.onSplitOffer = handler;
   }
 
   /**

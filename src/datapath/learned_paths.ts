@@ -88,6 +88,13 @@ export class LearnedPaths {
     return gone;
   }
 
+  /** The most paths any one peer has now (0 without peers). */
+  mostPaths(): number {
+    let most = 0;
+    for (const st of this.#peers.values()) most = Math.max(most, st.paths.size);
+    return most;
+  }
+
   /** Forgets a peer's paths (its keys expired: the next session starts over). */
   forget(peer: number): void {
     this.#peers.delete(peer);

@@ -51,3 +51,20 @@ Deno.test("learned paths: silent ones are forgotten, a later hello learns them a
   assert.deepEqual(paths.forgetSilent(7, 10_000), [], "an unknown peer");
   assert.equal(paths.onHello(60_000, 0, 0, a, hello(0)), "new");
 });
+
+Deno.test("learned paths: mostPaths is the largest path count of any peer", () => {
+  const paths = new LearnedPaths();
+  assert.equal(paths.mostPaths(), 0);
+  const hello = (linkId: number) => ({
+    type: "link-hello" as const,
+    epoch: 1,
+    linkId,
+    name: `wan${linkId}`,
+    downKbps: 0,
+  });
+  for (const id of [0, 1, 2]) paths.onHello(0, 0, 0, Endpoint.parse("192.0.2.1:1000"), hello(id));
+  paths.onHello(0, 1, 0, Endpoint.parse("192.0.2.2:1000"), hello(4));
+  assert.equal(paths.mostPaths(), 3);
+  paths.forget(0);
+  assert.equal(paths.mostPaths(), 1);
+});

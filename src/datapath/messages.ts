@@ -55,6 +55,8 @@ export interface DataPathOptions {
   /** Test-only override of protocol timers (milliseconds), from BOND_TEST_PROTOCOL_TIMERS. */
   timers?: Partial<ProtocolTimers>;
   logLevel: LogLevel;
+  /** Which end of the tunnel this daemon is (TCP split subflows are recognised by it). */
+  daemonRole: DaemonRole;
   /** How bonded peers' packets are spread over their paths. @default "aggregate" */
   schedulerMode?: SchedulerMode;
   /**
@@ -73,6 +75,7 @@ export interface DataPathLink {
 }
 
 export type WorkerRole = "tx" | "rx";
+export type DaemonRole = "router" | "vps";
 
 /** The first message to a Worker: everything it needs to run its loop. */
 export interface WorkerStart {
@@ -100,6 +103,7 @@ export interface WorkerStart {
   timeOrigin: number;
   /** Which offloads to use (see offloads.ts); `tun` as the TUN fd was opened. */
   offloads: Offloads;
+  daemonRole: DaemonRole;
 }
 
 /**

@@ -38,6 +38,7 @@ import { SharedCounters } from "./shared_counters.ts";
 import { SocketTraffic } from "./socket_traffic.ts";
 import { slotSizeFor } from "./slot_size.ts";
 import { TcpCoalescer } from "../offload/tcp_coalescer.ts";
+import { type SplitPortSide, splitSubflowOf } from "../mptcp/subflow_ports.ts";
 
 /** Datagrams per recvmmsg. */
 export const RX_BATCH = 64;
@@ -81,6 +82,8 @@ export function newReceiveIoStats() {
     rxUnknownPath: 0,
     /** Bonded peers' packets under an older keypair: passed on without reordering. */
     rxReorderBypass: 0,
+    /** TCP split subflow packets: in order on their own path, passed on without waiting. */
+    rxSplitBypass: 0,
     rxReorderReleased: 0,
     rxReorderLost: 0,
     rxReorderLate: 0,
@@ -128,10 +131,13 @@ export class ReceiveLoop {
   #clock = 0;
   /** Per peer: its bonding state once the main thread says it bonds. */
   readonly #bonded: (BondedReceiver | undefined)[];
+  /** Where packets we receive carry the VPS's port: the router gets them from it. */
+  readonly #splitSide: SplitPortSide;
   /** The authenticated packet being handled, while it waits to be put in order. */
   #pending: BondedReceiver | undefined;
   #pendingCounter = 0;
   #pendingPath = 0;
+  #pendingBytes = 0;
   /** Per socket slot: the fd, -1 while free. */
   readonly #fds = new Int32Array(SOCKET_SLOTS).fill(-1);
   /** Whether UDP GRO is in use (decided once, at start: it shapes the receive batch). */
@@ -148,6 +154,7 @@ export class ReceiveLoop {
     this.#traffic = SocketTraffic.attach(start.socketTraffic, SOCKET_SLOTS);
     this.#tun = TunDevice.fromFd(start.tunFd, "", start.offloads.tun);
     this.#bonded = start.peers.map(() => undefined);
+    this.#splitSide = start.daemonRole === "router" ? "source" : "destination";
     const tun = this.#tun;
     this.#coalescer = start.offloads.tun
       ? new TcpCoalescer((buf, length) => tun.write(buf, length))
@@ -184,6 +191,29 @@ export class ReceiveLoop {
           const bonded = this.#pending;
           if (bonded !== undefined) {
             this.#pending = undefined;
+            if (splitSubflowOf(packet, 0, packet.length, this.#splitSide) >= 0) {
+              // A subflow rides one path, FIFO: it is in order already, and must not wait for
+              // the other paths' counters (its congestion control would see their delay). Its
+              // loss is its congestion control's doing, not the path's: not counted as such.
+              bonded.counts.count(
+                this.#clock,
+                this.#pendingPath,
+                this.#pendingCounter,
+                this.#pendingBytes,
+                false,
+              );
+              bonded.prepare(this.#clock, this.#pendingPath, false);
+              bonded.reorder.pass(this.#clock, this.#pendingCounter, this.#pendingPath);
+              io.rxSplitBypass++;
+              this.#toTunnel(packet, packet.length);
+              return;
+            }
+            bonded.counts.count(
+              this.#clock,
+              this.#pendingPath,
+              this.#pendingCounter,
+              this.#pendingBytes,
+            );
             bonded.prepare(this.#clock, this.#pendingPath, true);
             bonded.reorder.push(
               this.#clock,
@@ -209,16 +239,18 @@ export class ReceiveLoop {
             io.rxReorderBypass++;
             return true;
           }
-          bonded.counts.count(this.#clock, path, counter, bytes);
           if (duplicate) {
+            bonded.counts.count(this.#clock, path, counter, bytes);
             // A redundant copy: its path is alive and past this counter; nothing to release.
             bonded.prepare(this.#clock, path, true);
             bonded.reorder.push(this.#clock, counter, path, EMPTY, 0, 0);
             return true;
           }
+          // Counted once its payload tells what it is (writeToTunnel, or #handle after).
           this.#pending = bonded;
           this.#pendingCounter = counter;
           this.#pendingPath = path;
+          this.#pendingBytes = bytes;
           return true;
         },
         // The rare path: copied, because the plaintext buffer is reused at once.
@@ -371,6 +403,7 @@ export class ReceiveLoop {
     const bonded = this.#pending;
     if (bonded !== undefined) {
       this.#pending = undefined;
+      bonded.counts.count(now, this.#pendingPath, this.#pendingCounter, this.#pendingBytes);
       bonded.prepare(now, this.#pendingPath, false);
       bonded.reorder.push(now, this.#pendingCounter, this.#pendingPath, EMPTY, 0, 0);
     }

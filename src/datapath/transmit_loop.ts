@@ -27,6 +27,7 @@ import { newSenderStats } from "../protocol/stats.ts";
 import { SEND_HEADROOM, TransportSender } from "../protocol/transport_sender.ts";
 import { TRANSPORT_COUNTER_OFFSET } from "../protocol/constants.ts";
 import { readCounter } from "../protocol/wire.ts";
+import { type SplitPortSide, splitSubflowOf } from "../mptcp/subflow_ports.ts";
 import { flowHash } from "../bonding/flow_hash.ts";
 import { GsoSegmenter } from "../offload/gso_segmenter.ts";
 import { VNET_HDR_SIZE } from "../offload/virtio_net_hdr.ts";
@@ -75,6 +76,10 @@ export function newTransmitIoStats() {
     txPathDatagrams: 0,
     /** Bonded peers' packets sent the plain way because no path was usable. */
     txNoUsablePath: 0,
+    /** TCP split subflow packets sent on their own path (subflow_ports.ts). */
+    txSplitPinned: 0,
+    /** Subflow packets whose path was not usable: scheduled like any other packet. */
+    txSplitRescheduled: 0,
     /** TUN reads that held a TCP super-packet (TUN offloads), and the packets cut from them. */
     txTunSuperPackets: 0,
     txTunSegments: 0,
@@ -131,6 +136,14 @@ export class TransmitLoop {
   /** Flow hash of the packet being sealed (pinned mode only). */
   #flow = 0;
   #pinned = false;
+  /** TCP split subflow of the packet being sealed, -1 if it is none. */
+  #subflow = -1;
+  /** The packet being sealed is a TCP split subflow's (`#subflow` when it was admitted). */
+  #splitPacket = false;
+  /** ...and `#mask` is that subflow's own path. */
+  #splitPinned = false;
+  /** Where our packets carry the VPS's port: the router sends to it, the VPS from it. */
+  readonly #splitSide: SplitPortSide;
   /** Per peer: its paths and scheduler once the main thread says it bonds. */
   readonly #bonded: (BondedSender | undefined)[];
 
@@ -159,6 +172,7 @@ export class TransmitLoop {
       },
     );
     this.#bonded = start.peers.map(() => undefined);
+    this.#splitSide = start.daemonRole === "router" ? "destination" : "source";
 
     this.#tun = TunDevice.fromFd(start.tunFd, "", start.offloads.tun);
     this.#tun.setNonBlocking(true);
@@ -374,8 +388,11 @@ export class TransmitLoop {
     this.#inPlaceBatch = stage;
     this.#inPlaceSlot = slot;
     if (this.#pinned) this.#flow = flowHash(buf, SEND_HEADROOM, length);
+    this.#subflow = splitSubflowOf(buf, SEND_HEADROOM, length, this.#splitSide);
     this.#sender.handleTunnelPacket(now, buf, SEND_HEADROOM, length);
     this.#inPlaceBatch = -1;
+    // Control frames scheduled like data pass through #admit too: they are no subflow.
+    this.#subflow = -1;
   }
 
   /**
@@ -427,6 +444,10 @@ export class TransmitLoop {
     }
     const mask = this.#mask;
     this.#mask = 0;
+    const pinned = this.#splitPinned;
+    const subflow = this.#splitPacket;
+    this.#splitPinned = false;
+    this.#splitPacket = false;
     if (bonded !== undefined) {
       if (mask !== 0) {
         const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
@@ -438,7 +459,16 @@ export class TransmitLoop {
           const socket = bonded.socket[p];
           if (socket < 0) continue;
           this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
-          bonded.logs[p].record(counter, datagram.length, sentAt, this.#clock);
+          // A pinned subflow packet left when its congestion control sent it (no pacing), and
+          // any subflow's loss is that congestion control's doing, not the path's: the
+          // receiver, which tells subflows by their port too, leaves them out the same way.
+          bonded.logs[p].record(
+            counter,
+            datagram.length,
+            pinned ? this.#clock : sentAt,
+            this.#clock,
+            !subflow,
+          );
           this.#io.txPathDatagrams++;
         }
         return;
@@ -455,10 +485,23 @@ export class TransmitLoop {
    */
   #admit(peer: number, length: number): boolean {
     this.#mask = 0;
+    this.#splitPinned = false;
+    this.#splitPacket = this.#subflow >= 0;
     const bonded = this.#bonded[peer];
     if (bonded === undefined || !bonded.usable()) return true;
     // The datagram: header, padding and tag on top of the plaintext.
-    const mask = bonded.scheduler.pick(this.#clock, length + DATAGRAM_OVERHEAD, this.#flow);
+    const bytes = length + DATAGRAM_OVERHEAD;
+    if (this.#subflow >= 0) {
+      const pinned = bonded.splitMask(this.#subflow);
+      if (pinned !== 0) {
+        this.#io.txSplitPinned++;
+        this.#mask = pinned;
+        this.#splitPinned = true;
+        return true;
+      }
+      this.#io.txSplitRescheduled++;
+    }
+    const mask = bonded.scheduler.pick(this.#clock, bytes, this.#flow);
     if (mask === 0) {
       this.#io.txSchedulerDrops++;
       return false;

@@ -35,6 +35,7 @@ import { resolvePeerEndpoints } from "./resolve.ts";
 import { setUpVpsEgress, type VpsEdge } from "./vps_egress.ts";
 import { forwardToEntry } from "../edge/forward_entries.ts";
 import { setUpLanPrefix } from "./lan_prefix.ts";
+import { setUpRouterSplit, setUpVpsSplit } from "./tcp_split.ts";
 import { setUpRouterClamp } from "./router_clamp.ts";
 import { testTimerOverrides } from "./test_hooks.ts";
 
@@ -112,9 +113,10 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     }
     applyRoutingPlan(nl, plan, teardown, log);
     let edge: VpsEdge | undefined;
+    let nftReady = false;
     if (config.role === "vps") {
       edge = await setUpVpsEgress(config, tun.name, sysctls, teardown, log);
-    } else await setUpRouterClamp(tun.name, teardown, log);
+    } else nftReady = await setUpRouterClamp(tun.name, teardown, log);
     if (stopSignal) return 0;
 
     const timers = testTimerOverrides(log);
@@ -129,6 +131,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       epochOffsetMs: Date.now() - performance.now(),
       timers,
       logLevel: opts.debug ? "debug" : config.log.level,
+      daemonRole: config.role,
       schedulerMode: config.scheduler.mode,
       links: config.role === "router"
         ? config.links.map((l) => ({
@@ -150,6 +153,9 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       dataPath.onForwards = edge.forwardHandler(config.peers);
     } else dataPath.setForwards(config.forwards.map(forwardToEntry));
     const lanPrefix = setUpLanPrefix(config, dataPath, nl, sysctls, teardown, log);
+    const tcpSplit = config.role === "vps"
+      ? setUpVpsSplit(config, tun.name, dataPath, teardown, log)
+      : setUpRouterSplit(config, tun.name, nftReady, dataPath, teardown, log);
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.
     await Operations.start({
@@ -159,6 +165,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       dataPath,
       edge,
       lanPrefix,
+      tcpSplit,
       links: linkSockets && new LiveLinks(linkSockets, dataPath, log),
       teardown,
     });

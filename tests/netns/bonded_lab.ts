@@ -57,6 +57,8 @@ export async function bondedLab(
     linkConfigs?: (topo: WanTopology) => BondPairLink[];
     /** The router dials both VPS addresses (`endpoint` as a list). */
     bothEndpoints?: boolean;
+    /** The router's `scheduler.tcp`. @default the daemon's (mptcp) */
+    tcp?: "mptcp" | "packet";
   } = {},
 ) {
   const lab = await Lab.create(tag);
@@ -70,6 +72,7 @@ export async function bondedLab(
     const pair = await startBondPair(lab, topo, {
       links,
       scheduler: opts.scheduler,
+      tcp: opts.tcp,
       endpointFamily: opts.bothEndpoints ? "both" : family,
     });
     await pingUntilUp(lab, topo.hosts.lan, topo.srv.eth0[family], 15_000);

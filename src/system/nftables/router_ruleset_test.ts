@@ -22,3 +22,19 @@ Deno.test("router ruleset clamps MSS both ways through the tunnel and replaces o
 Deno.test("router ruleset refuses an interface name that would break out of nft's quoting", () => {
   assert.throws(() => buildRouterRuleset({ tunnelInterface: 'bnd0" accept' }), /tunnelInterface/);
 });
+
+Deno.test("router ruleset redirects TCP bound for the tunnel to the split listener only when asked", () => {
+  assert.ok(!/redirect|chain split/.test(buildRouterRuleset({ tunnelInterface: "bnd0" })));
+  const text = buildRouterRuleset({ tunnelInterface: "bnd0", splitPort: 65010 });
+  const lines = text.split("\n");
+  assert.ok(lines.includes("\t\ttype nat hook prerouting priority dstnat; policy accept;"));
+  assert.ok(
+    lines.includes(
+      '\t\tiifname != "bnd0" meta l4proto tcp fib daddr oifname "bnd0" redirect to :65010',
+    ),
+  );
+  // The clamp stays, and the table still ends after the last chain.
+  assert.ok(text.includes("tcp option maxseg size set rt mtu"));
+  assert.equal(lines.at(-2), "}");
+  assert.throws(() => buildRouterRuleset({ tunnelInterface: "bnd0", splitPort: 0 }), /splitPort/);
+});

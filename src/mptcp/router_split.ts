@@ -1,0 +1,191 @@
+/**
+ * The router's end of the TCP split. The firewall redirects LAN TCP bound for the tunnel to
+ * SPLIT_PORT here (router_ruleset.ts); each connection is accepted, its original destination
+ * read (SO_ORIGINAL_DST), and handed to the VPS's listener over one MPTCP connection inside the
+ * tunnel: a split header naming the destination, then the LAN host's bytes both ways. The
+ * kernel adds a subflow per announced VPS port, and the data path pins subflow j to path j
+ * (subflow_ports.ts), so each path runs its own congestion control.
+ *
+ * A LAN host sees its connection accepted at once (by us); if the VPS cannot reach the
+ * destination, the connection is reset, as a refusal would have been.
+ */
+import net from "node:net";
+import {
+  closeFd,
+  connectStream,
+  localEndpoint,
+  originalDestination,
+  StreamListener,
+} from "../../ffi/stream_socket.ts";
+import { isErrno } from "../../ffi/errno.ts";
+import type { Logger } from "../log.ts";
+import type { Endpoint } from "../protocol/endpoint.ts";
+import { readFirstByte, relay } from "./relay.ts";
+import { encodeSplitHeader, SPLIT_CONNECTED } from "./split_header.ts";
+import { SPLIT_PORT } from "./subflow_ports.ts";
+
+/** How long the MPTCP connect to the VPS may take. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long the VPS may take to say whether it reached the destination (its own connect). */
+const STATUS_TIMEOUT_MS = 40_000;
+
+export interface SplitStats {
+  /** Connections taken over, and of those still open. */
+  accepted: number;
+  active: number;
+  /** Connections that could not be carried (the other end unreachable or refusing). */
+  failed: number;
+  /** Carried connections that ended with a reset (either side's, passed on to the other). */
+  reset: number;
+  /** Connections to our port that no redirect made: refused. */
+  refused: number;
+  /** Bytes relayed towards the VPS side and back, over finished connections. */
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export function newSplitStats(): SplitStats {
+  return { accepted: 0, active: 0, failed: 0, reset: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+}
+
+export class RouterSplit {
+  readonly stats = newSplitStats();
+  /** The VPS's listener, from its offers; connections wait for none (reset without). */
+  target: Endpoint | undefined;
+  /**
+   * The VPS refused a connection to `target`: it no longer serves the split (restarted with
+   * `scheduler.tcp: packet`, say). The owner takes the redirect away until the next offer.
+   */
+  onTargetRefused: ((target: Endpoint) => void) | undefined;
+  readonly #listeners: StreamListener[];
+  readonly #sockets = new Set<net.Socket>();
+  readonly #log: Logger;
+  #running: Promise<void>[] = [];
+
+  private constructor(listeners: StreamListener[], log: Logger) {
+    this.#listeners = listeners;
+    this.#log = log;
+  }
+
+  /**
+   * Listens on SPLIT_PORT for IPv4 and, if this host has IPv6, for IPv6 (where REDIRECT sends
+   * LAN connections). Throws when IPv4 cannot listen.
+   */
+  static open(log: Logger): RouterSplit {
+    const listeners = [
+      StreamListener.open({ address: "0.0.0.0", port: SPLIT_PORT, protocol: "tcp" }),
+    ];
+    try {
+      listeners.push(StreamListener.open({ address: "::", port: SPLIT_PORT, protocol: "tcp" }));
+    } catch (err) {
+      log.warn(
+        `TCP split: no IPv6 listener (${
+          (err as Error).message
+        }); IPv6 TCP stays on the packet path`,
+      );
+    }
+    const split = new RouterSplit(listeners, log);
+    split.#running = listeners.map((l) => split.#acceptLoop(l));
+    return split;
+  }
+
+  /** Stops listening and resets every open connection. */
+  async stop(): Promise<void> {
+    for (const l of this.#listeners) l.close();
+    for (const s of this.#sockets) s.resetAndDestroy();
+    await Promise.all(this.#running);
+  }
+
+  async #acceptLoop(listener: StreamListener): Promise<void> {
+    while (true) {
+      let accepted;
+      try {
+        accepted = await listener.accept();
+      } catch (err) {
+        this.#log.error(`TCP split: listener ${listener.local} failed: ${(err as Error).message}`);
+        return;
+      }
+      if (accepted === null) return;
+      this.#take(accepted.fd, accepted.remote).catch((err) => {
+        this.#log.warn(`TCP split: ${(err as Error).message}`);
+      });
+    }
+  }
+
+  async #take(fd: number, from: Endpoint): Promise<void> {
+    const destination = originalDestination(fd, from.family);
+    if (destination === null || destination.equals(localEndpoint(fd))) {
+      // Someone connected to our port itself: there is nowhere to take them.
+      this.stats.refused++;
+      closeFd(fd);
+      return;
+    }
+    const lan = this.#wrap(fd);
+    const target = this.target;
+    this.stats.accepted++;
+    this.stats.active++;
+    let vps: net.Socket | undefined;
+    try {
+      if (target === undefined) throw new Error("the VPS offers no split listener");
+      const vpsFd = await connectStream({
+        address: target.address(),
+        port: target.port,
+        protocol: "mptcp",
+        timeoutMs: CONNECT_TIMEOUT_MS,
+      });
+      vps = this.#wrap(vpsFd);
+      if (lan.destroyed) throw new Error(`${from} went away while ${destination} was reached`);
+      const header = encodeSplitHeader(destination);
+      vps.write(header);
+      // The LAN host's bytes go at once; the VPS's first byte says whether it got through.
+      let connected = false;
+      const status = readFirstByte(vps, STATUS_TIMEOUT_MS).then(({ byte, rest }) => {
+        if (byte !== SPLIT_CONNECTED) throw new Error(`the VPS could not reach ${destination}`);
+        connected = true;
+        return rest;
+      });
+      const result = await relay(lan, vps, status);
+      this.stats.bytesUp += Math.max(0, result.aToB - header.length);
+      this.stats.bytesDown += result.bToA;
+      if (result.error !== undefined && !connected) {
+        this.stats.failed++;
+        this.#log.debug("TCP split connection not carried", {
+          from: from.toString(),
+          to: destination.toString(),
+          reason: result.error.message,
+        });
+      } else if (result.error !== undefined) {
+        this.stats.reset++;
+        this.#log.debug("TCP split connection reset", {
+          from: from.toString(),
+          to: destination.toString(),
+          reason: result.error.message,
+        });
+      }
+    } catch (err) {
+      this.stats.failed++;
+      lan.resetAndDestroy();
+      vps?.resetAndDestroy();
+      if (isErrno(err, "ECONNREFUSED") && target !== undefined && this.target === target) {
+        this.target = undefined;
+        this.onTargetRefused?.(target);
+      }
+      this.#log.debug("TCP split connection not carried", {
+        from: from.toString(),
+        to: destination.toString(),
+        reason: (err as Error).message,
+      });
+    } finally {
+      this.stats.active--;
+    }
+  }
+
+  #wrap(fd: number): net.Socket {
+    const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
+    this.#sockets.add(socket);
+    socket.on("close", () => this.#sockets.delete(socket));
+    // Until relay() takes over: a reset before that must not be an unhandled error.
+    socket.on("error", () => {});
+    return socket;
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The TCP split (src/mptcp/, docs/tcp_split.md) set up for the daemon's role, undone by the
+ * teardown, and its status.
+ *
+ * VPS: with `scheduler.tcp: mptcp` (the default), a `nat` section (it gives routers their way
+ * out) and a kernel with MPTCP, it listens on its first tunnel address (IPv4 if it has one),
+ * has the kernel announce the subflow ports, accepts up to 7 joined subflows per connection,
+ * and offers the listener to every bonding router with each hello-ack.
+ *
+ * Router: in aggregate mode with two links or more, it raises the kernel's limits to one
+ * subflow per link, listens for redirected connections, and once the VPS's first offer
+ * arrives, redirects LAN TCP bound for the tunnel to itself.
+ */
+import { mptcpAvailable } from "../../ffi/stream_socket.ts";
+import type { BondConfig } from "../config/types.ts";
+import type { TcpSplitDoc } from "../control/status_document.ts";
+import type { Logger } from "../log.ts";
+import { ENDPOINT_SIGNAL, type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
+import { RouterSplit, type SplitStats } from "../mptcp/router_split.ts";
+import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
+import { VpsSplit } from "../mptcp/vps_split.ts";
+import { Endpoint } from "../protocol/endpoint.ts";
+import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
+import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
+import type { Teardown } from "./teardown.ts";
+
+/** After the VPS refused the listener it offered, its offers are not taken for this long. */
+const REFUSED_QUIET_MS = 60_000;
+/** How often the VPS matches its announced subflow ports to its routers' path counts. */
+const ANNOUNCE_CHECK_MS = 1000;
+
+/**
+ * VPS: the subflow ports the kernel announces on `address`, SPLIT_PORT + 1 .. + (paths - 1).
+ */
+class SubflowAnnouncements {
+  readonly #pm: MptcpPathManager;
+  readonly #address: string;
+  #announced = -1;
+
+  constructor(pm: MptcpPathManager, address: string) {
+    this.#pm = pm;
+    this.#address = address;
+  }
+
+  /** Announces one port per path beyond the first, for routers with up to `paths` paths. */
+  sync(paths: number): void {
+    const want = Math.max(0, Math.min(paths, SPLIT_SUBFLOWS) - 1);
+    if (want === this.#announced) return;
+    const have = new Map<number, number>();
+    for (const e of this.#pm.endpoints()) {
+      if (e.address === this.#address && e.port > SPLIT_PORT) have.set(e.port, e.id);
+    }
+    for (const [port, id] of have) {
+      if (port > SPLIT_PORT + want && port < SPLIT_PORT + SPLIT_SUBFLOWS) {
+        this.#pm.deleteEndpoint(id);
+      }
+    }
+    for (let j = 1; j <= want; j++) {
+      if (have.has(SPLIT_PORT + j)) continue;
+      this.#pm.addEndpoint({
+        address: this.#address,
+        port: SPLIT_PORT + j,
+        flags: ENDPOINT_SIGNAL,
+      });
+    }
+    this.#announced = want;
+  }
+}
+
+/** What the split needs of the data path. */
+export interface SplitDataPath {
+  /** VPS: the most paths any bonding router has. */
+  mostPaths(): number;
+  setSplitOffer(listener: Endpoint | undefined): void;
+  set onSplitOffer(handler: ((listener: Endpoint) => void) | undefined);
+}
+
+export class TcpSplitService {
+  state: TcpSplitDoc["state"];
+  reason: string | null;
+  listener: Endpoint | undefined;
+  stats: SplitStats | undefined;
+
+  constructor(state: TcpSplitDoc["state"], reason: string | null = null) {
+    this.state = state;
+    this.reason = reason;
+  }
+
+  status(): TcpSplitDoc {
+    const s = this.stats;
+    return {
+      state: this.state,
+      listener: this.listener?.toString() ?? null,
+      reason: this.reason,
+      connections: s?.active ?? 0,
+      accepted: s?.accepted ?? 0,
+      failed: s?.failed ?? 0,
+      reset: s?.reset ?? 0,
+      bytes_up: s?.bytesUp ?? 0,
+      bytes_down: s?.bytesDown ?? 0,
+    };
+  }
+}
+
+/** Why this host cannot split, or undefined when it can. */
+function unavailable(): string | undefined {
+  if (!mptcpAvailable()) {
+    return "this kernel makes no MPTCP sockets (CONFIG_MPTCP, net.mptcp.enabled)";
+  }
+  return undefined;
+}
+
+/** The path manager, closed last at teardown; undefined (reason in `service`) when missing. */
+function openPathManager(
+  service: TcpSplitService,
+  teardown: Teardown,
+): MptcpPathManager | undefined {
+  try {
+    const pm = MptcpPathManager.open();
+    teardown.add("MPTCP path manager socket", () => pm.close());
+    return pm;
+  } catch (err) {
+    service.state = "unavailable";
+    service.reason = `no MPTCP path manager: ${(err as Error).message}`;
+    return undefined;
+  }
+}
+
+/** Sets `limits`, and restores the ones found at teardown. */
+function setLimits(pm: MptcpPathManager, limits: MptcpLimits, teardown: Teardown): void {
+  const before = pm.limits();
+  pm.setLimits(limits);
+  teardown.add("MPTCP limits", () => pm.setLimits(before));
+}
+
+export function setUpVpsSplit(
+  config: BondConfig,
+  tunName: string,
+  dataPath: SplitDataPath,
+  teardown: Teardown,
+  log: Logger,
+): TcpSplitService {
+  if (config.scheduler.tcp !== "mptcp") {
+    return new TcpSplitService("off", "scheduler.tcp is packet");
+  }
+  if (config.nat === undefined) {
+    return new TcpSplitService("off", "no nat section: this VPS gives routers no way out");
+  }
+  const missing = unavailable();
+  if (missing) {
+    log.warn(`TCP split not offered: ${missing}`);
+    return new TcpSplitService("unavailable", missing);
+  }
+  const service = new TcpSplitService("active");
+  const cidr = config.interface.address.find((a) => a.family === 4) ?? config.interface.address[0];
+  const address = Endpoint.parse(
+    cidr.family === 4
+      ? `${cidr.text.split("/")[0]}:${SPLIT_PORT}`
+      : `[${cidr.text.split("/")[0]}]:${SPLIT_PORT}`,
+  );
+  const pm = openPathManager(service, teardown);
+  if (pm === undefined) {
+    log.warn(`TCP split not offered: ${service.reason}`);
+    return service;
+  }
+  const split = VpsSplit.open(address.address(), tunName, log);
+  teardown.add("TCP split listener", () => split.stop());
+  const before = pm.limits();
+  setLimits(
+    pm,
+    { subflows: SPLIT_SUBFLOWS - 1, addAddrAccepted: before.addAddrAccepted },
+    teardown,
+  );
+  // The ports announced follow the router with the most paths: subflow j rides path j mod n
+  // (subflow_ports.ts), and a router takes every port announced, so n - 1 ports give each of
+  // its n paths one subflow. A crashed run's announcements on our ports go first.
+  const announcements = new SubflowAnnouncements(pm, address.address());
+  announcements.sync(0);
+  const timer = setInterval(() => {
+    try {
+      announcements.sync(dataPath.mostPaths());
+    } catch (err) {
+      log.warn(`TCP split: subflow ports not announced: ${(err as Error).message}`);
+    }
+  }, ANNOUNCE_CHECK_MS);
+  teardown.add("MPTCP subflow port announcements", () => {
+    clearInterval(timer);
+    announcements.sync(0);
+  });
+  service.listener = address;
+  service.stats = split.stats;
+  dataPath.setSplitOffer(address);
+  teardown.add("TCP split offer", () => dataPath.setSplitOffer(undefined));
+  log.info("TCP split offered: routers' TCP may ride MPTCP, one subflow per path", {
+    listener: address.toString(),
+  });
+  return service;
+}
+
+export function setUpRouterSplit(
+  config: BondConfig,
+  tunName: string,
+  nftReady: boolean,
+  dataPath: SplitDataPath,
+  teardown: Teardown,
+  log: Logger,
+): TcpSplitService {
+  if (config.scheduler.tcp !== "mptcp") {
+    return new TcpSplitService("off", "scheduler.tcp is packet");
+  }
+  if (config.scheduler.mode !== "aggregate") {
+    return new TcpSplitService("off", `scheduler.mode ${config.scheduler.mode} is not aggregate`);
+  }
+  const links = config.links.length;
+  if (links < 2) return new TcpSplitService("off", "one link: nothing to split over");
+  if (!nftReady) return new TcpSplitService("unavailable", "no nftables to redirect LAN TCP with");
+  const missing = unavailable();
+  if (missing) {
+    log.warn(`TCP split off: ${missing}`);
+    return new TcpSplitService("unavailable", missing);
+  }
+  const service = new TcpSplitService("waiting");
+  const pm = openPathManager(service, teardown);
+  if (pm === undefined) {
+    log.warn(`TCP split off: ${service.reason}`);
+    return service;
+  }
+  // Every port the VPS announces gets a subflow: it announces one per path beyond the first
+  // (for the router with the most paths; fewer paths than that share them, j mod n).
+  const extra = SPLIT_SUBFLOWS - 1;
+  setLimits(pm, { subflows: extra, addAddrAccepted: extra }, teardown);
+  const split = RouterSplit.open(log);
+  teardown.add("TCP split listeners", () => split.stop());
+  service.stats = split.stats;
+
+  // The redirect follows the offers: on with the first, off when the VPS refuses the listener
+  // it offered, and on again with an offer after REFUSED_QUIET_MS (a VPS that offers and refuses
+  // would otherwise cost each new connection a reset). Changes run one at a time.
+  let changing = Promise.resolve();
+  let applying = false;
+  let quietUntil = -Infinity;
+  const redirect = (on: boolean) =>
+    changing = changing.catch(() => {}).then(() =>
+      applyRuleset(
+        buildRouterRuleset({ tunnelInterface: tunName, splitPort: on ? SPLIT_PORT : undefined }),
+      )
+    );
+  dataPath.onSplitOffer = (listener) => {
+    if (performance.now() < quietUntil) return;
+    if (!split.target?.equals(listener)) split.target = listener.clone();
+    service.listener = split.target;
+    if (service.state === "active" || applying) return;
+    applying = true;
+    redirect(true).then(() => {
+      service.state = "active";
+      service.reason = null;
+      log.info("TCP split on: LAN TCP rides MPTCP, one subflow per link", {
+        listener: listener.toString(),
+      });
+    }, (err) => {
+      service.reason = `redirect not applied: ${(err as Error).message}`;
+      log.warn(`TCP split: ${service.reason}`);
+    }).finally(() => applying = false);
+  };
+  split.onTargetRefused = (target) => {
+    quietUntil = performance.now() + REFUSED_QUIET_MS;
+    service.state = "waiting";
+    service.listener = undefined;
+    service.reason = `the VPS refused its listener ${target}: TCP stays on the packet path`;
+    log.warn(`TCP split off: ${service.reason}`);
+    redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
+  };
+  teardown.add("TCP split offers", () => dataPath.onSplitOffer = undefined);
+  return service;
+}

@@ -1,0 +1,225 @@
+/**
+ * The TCP split over the three-WAN lab: LAN TCP bound for the tunnel is redirected to the
+ * router, carried to the VPS as one MPTCP connection with a subflow per link (each pinned to
+ * its path), and relayed to its destination. Byte-exact both ways over IPv4 and IPv6; a refused
+ * destination is a reset for the LAN host; connecting to the split port itself leads nowhere;
+ * after stop, no redirect, MPTCP announcement or changed limit is left. Needs root.
+ */
+import assert from "node:assert/strict";
+import { canCreateNamespaces, type Lab } from "./harness/netns.ts";
+import { tcpTransfer } from "../../lab/transfer.ts";
+import { SPLIT_PORT } from "../../src/mptcp/subflow_ports.ts";
+import { assertTransfer } from "./traffic.ts";
+import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
+
+const ignore = !canCreateNamespaces();
+
+/** The VPS ports of the router's split subflows open now (one per subflow). */
+async function subflowPorts(lab: Lab, router: string): Promise<number[]> {
+  const out = await lab.run(router, [
+    "ss",
+    "-tnH",
+    "state",
+    "established",
+    `( dport >= :${SPLIT_PORT} and dport <= :${SPLIT_PORT + 7} )`,
+  ]);
+  return out.split("\n").filter((l) => l.trim()).map((l) => {
+    const peer = l.trim().split(/\s+/).at(-1)!;
+    return Number(peer.slice(peer.lastIndexOf(":") + 1));
+  }).sort();
+}
+
+Deno.test({
+  name:
+    "TCP split: LAN TCP rides MPTCP with a subflow per link, byte-exact both ways, IPv4 and IPv6; nothing left after stop",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { lab, topo, pair } = await bondedLab("tsp");
+    await using _ = lab;
+    const h = topo.hosts;
+    try {
+      const router = await statusUntil(
+        lab,
+        h.router,
+        pair.router.configPath,
+        (d) => d.tcp_split.state === "active",
+        10_000,
+      );
+      assert.equal(router.tcp_split.state, "active", JSON.stringify(router.tcp_split));
+      assert.match(router.tcp_split.listener ?? "", new RegExp(`:${SPLIT_PORT}$`));
+      const vpsDoc = await statusUntil(lab, h.vps, pair.vps.configPath, () => true, 1000);
+      assert.equal(vpsDoc.tcp_split.state, "active");
+      // The VPS announces one port per path beyond the first.
+      const announced = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
+      for (let j = 1; j < WANS.length; j++) {
+        assert.match(announced, new RegExp(`port ${SPLIT_PORT + j}`));
+      }
+
+      // A paced upload lasts long enough to see its subflows: one per link, to distinct ports.
+      const upload = assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 6 << 20, 12);
+      await new Promise((r) => setTimeout(r, 2500));
+      const ports = await subflowPorts(lab, h.router);
+      await upload;
+      assert.deepEqual(ports, WANS.map((_, j) => SPLIT_PORT + j), `subflows to ${ports}`);
+
+      // A download: the LAN host connects, the server sends.
+      const down = await tcpTransfer(lab, {
+        from: h.srv,
+        to: h.lan,
+        address: topo.srv.eth0.v4,
+        bytes: 4 << 20,
+        pull: true,
+      });
+      assert.equal(down.received.bytes, 4 << 20);
+      assert.equal(down.received.sha256, down.sent.sha256);
+      // IPv6 destinations are split too (the MPTCP connection itself stays on IPv4).
+      await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v6, 2 << 20);
+
+      const after = await statusUntil(
+        lab,
+        h.router,
+        pair.router.configPath,
+        (d) => d.tcp_split.accepted >= 3 && d.tcp_split.connections === 0,
+        5000,
+      );
+      assert.ok(after.tcp_split.accepted >= 3, JSON.stringify(after.tcp_split));
+      assert.ok(after.tcp_split.bytes_up >= 8 << 20, JSON.stringify(after.tcp_split));
+      assert.ok(after.tcp_split.bytes_down >= 4 << 20, JSON.stringify(after.tcp_split));
+      // Subflow packets went on their own paths and skipped the reorder buffer, both ways.
+      const vps = await statusUntil(lab, h.vps, pair.vps.configPath, () => true, 1000);
+      for (const [who, c] of [["router", after.counters], ["vps", vps.counters]] as const) {
+        assert.ok(c.txSplitPinned > 1000, `${who} txSplitPinned ${c.txSplitPinned}`);
+        assert.ok(c.rxSplitBypass > 1000, `${who} rxSplitBypass ${c.rxSplitBypass}`);
+      }
+    } finally {
+      await stopPair(pair);
+    }
+    // Nothing left: the router's table (with its redirect) is gone; both ends' MPTCP limits
+    // are as found, and the VPS announces nothing.
+    const tables = await lab.run(h.router, ["nft", "list", "tables"]);
+    assert.ok(!/inet bond/.test(tables), tables);
+    assert.equal((await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"])).trim(), "");
+    const limits = await lab.run(h.router, ["ip", "mptcp", "limits", "show"]);
+    assert.match(limits, /subflows 2/, "the router's limits are the kernel defaults again");
+    assert.match(limits, /add_addr_accepted 0/);
+    assert.match(await lab.run(h.vps, ["ip", "mptcp", "limits", "show"]), /subflows 2/);
+  },
+});
+
+Deno.test({
+  name:
+    "TCP split: a refused destination resets the LAN connection, the split port itself leads nowhere, a refusing VPS turns it off",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { lab, topo, pair } = await bondedLab("tsr");
+    await using _ = lab;
+    const h = topo.hosts;
+    try {
+      await statusUntil(
+        lab,
+        h.router,
+        pair.router.configPath,
+        (d) => d.tcp_split.state === "active",
+        10_000,
+      );
+      // Nothing listens on the server's port 9: the VPS's connect is refused, the LAN host's
+      // connection (accepted by the router at first) is reset.
+      const refused = await lab.exec(h.lan, [
+        "socat",
+        "-d", // warnings too: that is how socat reports a reset
+        "-u",
+        `TCP:${topo.srv.eth0.v4}:9,connect-timeout=5`,
+        "STDOUT",
+      ], { timeoutMs: 15_000 });
+      // socat only warns about a reset (and exits 0): its warning is the evidence.
+      assert.match(refused.stderr, /Connection reset by peer/);
+      assert.equal(refused.stdout, "");
+      // Straight to the split port on the router's LAN address: no redirect made it, so there
+      // is no destination to carry it to; the connection is closed at once, nothing sent on.
+      const direct = await lab.exec(h.lan, [
+        "socat",
+        "-u",
+        `TCP:${topo.router.lan.v4}:${SPLIT_PORT},connect-timeout=5`,
+        "STDOUT",
+      ], { timeoutMs: 15_000 });
+      assert.equal(direct.stdout, "");
+      const doc = await statusUntil(
+        lab,
+        h.router,
+        pair.router.configPath,
+        (d) => d.tcp_split.failed >= 1 && d.tcp_split.connections === 0,
+        5000,
+      );
+      assert.equal(doc.tcp_split.failed, 1, JSON.stringify(doc.tcp_split));
+      assert.equal(doc.tcp_split.accepted, 1, "the direct connection was never taken over");
+
+      // The VPS's listener refuses (a firewall here; a VPS restarted without the split alike):
+      // the connection that finds out is reset, the redirect goes, and TCP takes the packet path.
+      await lab.run(h.vps, ["nft", "-f", "-"], {
+        stdin: "table inet splittest {\n chain input {\n type filter hook input priority -10;\n" +
+          ` tcp dport ${SPLIT_PORT} reject with tcp reset\n }\n}\n`,
+      });
+      const first = await lab.exec(h.lan, [
+        "socat",
+        "-d",
+        "-u",
+        `TCP:${topo.srv.eth0.v4}:9,connect-timeout=5`,
+        "STDOUT",
+      ], { timeoutMs: 15_000 });
+      assert.match(first.stderr, /Connection reset by peer/);
+      const off = await statusUntil(
+        lab,
+        h.router,
+        pair.router.configPath,
+        (d) => d.tcp_split.state === "waiting",
+        5000,
+      );
+      assert.match(off.tcp_split.reason ?? "", /refused its listener/);
+      assert.ok(
+        !/redirect/.test(await lab.run(h.router, ["nft", "list", "table", "inet", "bond"])),
+      );
+      await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 1 << 20);
+      const still = await statusUntil(lab, h.router, pair.router.configPath, () => true, 1000);
+      assert.equal(still.tcp_split.state, "waiting", "offers are not taken for a while");
+      assert.equal(still.tcp_split.accepted, 2, "the packet path carried the transfer");
+    } finally {
+      await stopPair(pair);
+    }
+  },
+});
+
+Deno.test({
+  name: "TCP split: scheduler.tcp packet keeps LAN TCP on the packet path, and status says why",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const { lab, topo, pair } = await bondedLab("tso", { tcp: "packet", links: 2 });
+    await using _ = lab;
+    const h = topo.hosts;
+    try {
+      await assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 2 << 20);
+      const doc = await statusUntil(lab, h.router, pair.router.configPath, () => true, 1000);
+      assert.equal(doc.scheduler.tcp, "packet");
+      assert.deepEqual([doc.tcp_split.state, doc.tcp_split.reason], [
+        "off",
+        "scheduler.tcp is packet",
+      ]);
+      assert.equal(doc.counters.txSplitPinned, 0);
+      const table = await lab.run(h.router, ["nft", "list", "table", "inet", "bond"]);
+      assert.ok(!/redirect/.test(table), table);
+      assert.equal(
+        (await lab.run(h.router, ["ip", "mptcp", "limits", "show"])).includes(
+          "add_addr_accepted 0",
+        ),
+        true,
+      );
+    } finally {
+      await stopPair(pair);
+    }
+  },
+});
