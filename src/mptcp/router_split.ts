@@ -37,15 +37,13 @@ export interface SplitStats {
   failed: number;
   /** Carried connections that ended with a reset (either side's, passed on to the other). */
   reset: number;
-  /** Connections to our port that no redirect made: refused. */
-  refused: number;
   /** Bytes relayed towards the VPS side and back, over finished connections. */
   bytesUp: number;
   bytesDown: number;
 }
 
 export function newSplitStats(): SplitStats {
-  return { accepted: 0, active: 0, failed: 0, reset: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+  return { accepted: 0, active: 0, failed: 0, reset: 0, bytesUp: 0, bytesDown: 0 };
 }
 
 export class RouterSplit {
@@ -116,7 +114,6 @@ export class RouterSplit {
     const destination = originalDestination(fd, from.family);
     if (destination === null || destination.equals(localEndpoint(fd))) {
       // Someone connected to our port itself: there is nowhere to take them.
-      this.stats.refused++;
       closeFd(fd);
       return;
     }
@@ -147,16 +144,11 @@ export class RouterSplit {
       const result = await relay(lan, vps, status);
       this.stats.bytesUp += Math.max(0, result.aToB - header.length);
       this.stats.bytesDown += result.bToA;
-      if (result.error !== undefined && !connected) {
-        this.stats.failed++;
-        this.#log.debug("TCP split connection not carried", {
-          from: from.toString(),
-          to: destination.toString(),
-          reason: result.error.message,
-        });
-      } else if (result.error !== undefined) {
-        this.stats.reset++;
-        this.#log.debug("TCP split connection reset", {
+      if (result.error !== undefined) {
+        if (connected) this.stats.reset++;
+        else this.stats.failed++;
+        const what = connected ? "reset" : "not carried";
+        this.#log.debug(`TCP split connection ${what}`, {
           from: from.toString(),
           to: destination.toString(),
           reason: result.error.message,
