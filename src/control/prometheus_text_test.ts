@@ -36,6 +36,9 @@ Deno.test("the metrics page parses as valid exposition, every family typed and d
   assert.equal(one("bond_drops_total", { reason: "tunnel_drop_no_peer" }).value, 0);
   assert.equal(one("bond_datapath_events_total", { event: "transport_received" }).value, 4000);
   assert.equal(one("bond_scheduler_mode", { mode: "aggregate" }).value, 1);
+  assert.equal(one("bond_tcp_split_state", { state: "off" }).value, 1);
+  assert.equal(one("bond_tcp_split_connections").value, 0);
+  assert.equal(one("bond_tcp_split_accepted_total").value, 0);
   assert.equal(one("bond_link_info", { link: "lte", state: "configured" }).value, 1);
   assert.equal(one("bond_start_time_seconds").value, Date.UTC(2025, 0, 2, 3, 4, 5) / 1000);
   // Links are not measured yet: their measurement families are present and empty.

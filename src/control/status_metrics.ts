@@ -50,6 +50,7 @@ export function statusMetrics(doc: StatusDocument): MetricFamily[] {
       type: "gauge",
       samples: [{ labels: { mode: doc.scheduler.mode }, value: 1 }],
     },
+    ...tcpSplit(doc),
     {
       name: "bond_peer_session_established",
       help: "1 when the peer's session keys are usable now.",
@@ -207,5 +208,43 @@ function linkMeasurements(doc: StatusDocument): MetricFamily[] {
       "counter",
       (l) => l.tx_bytes,
     ),
+  ];
+}
+
+/** The TCP split (docs/tcp_split.md): its state, open connections and totals. */
+function tcpSplit(doc: StatusDocument): MetricFamily[] {
+  const t = doc.tcp_split;
+  const total = (name: string, help: string, value: number): MetricFamily => ({
+    name: `bond_tcp_split_${name}_total`,
+    help,
+    type: "counter",
+    samples: [{ value }],
+  });
+  return [
+    {
+      name: "bond_tcp_split_state",
+      help: "The TCP split's state (the label: active, waiting, off, unavailable); always 1.",
+      type: "gauge",
+      samples: [{ labels: { state: t.state }, value: 1 }],
+    },
+    {
+      name: "bond_tcp_split_connections",
+      help: "TCP connections carried over the split now.",
+      type: "gauge",
+      samples: [{ value: t.connections }],
+    },
+    total("accepted", "TCP connections taken over by the split.", t.accepted),
+    total(
+      "failed",
+      "Split connections not carried (destination unreachable or refusing).",
+      t.failed,
+    ),
+    total("reset", "Carried split connections that ended with a reset.", t.reset),
+    total(
+      "sent_bytes",
+      "Bytes relayed towards the VPS side over finished connections.",
+      t.bytes_up,
+    ),
+    total("received_bytes", "Bytes relayed back over finished connections.", t.bytes_down),
   ];
 }
