@@ -78,7 +78,7 @@ export function newTransmitIoStats() {
     txNoUsablePath: 0,
     /** TCP split subflow packets sent on their own path (subflow_ports.ts). */
     txSplitPinned: 0,
-    /** Subflow packets whose path was not usable: scheduled like any other packet. */
+    /** Subflow packets not pinned (their path down, or a mode other than aggregate): scheduled. */
     txSplitRescheduled: 0,
     /** TUN reads that held a TCP super-packet (TUN offloads), and the packets cut from them. */
     txTunSuperPackets: 0,
