@@ -155,7 +155,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     const lanPrefix = setUpLanPrefix(config, dataPath, nl, sysctls, teardown, log);
     const tcpSplit = config.role === "vps"
       ? setUpVpsSplit(config, tun.name, dataPath, teardown, log)
-      : setUpRouterSplit(config, tun.name, nftReady, dataPath, nl, teardown, log);
+      : setUpRouterSplit(config, tun.name, nftReady, dataPath, teardown, log);
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.
     await Operations.start({

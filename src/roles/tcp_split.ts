@@ -23,18 +23,7 @@ import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
 import type { Teardown } from "./teardown.ts";
-import { isErrno } from "../../ffi/errno.ts";
-import { addRoute, deleteRoute, type RouteSpec } from "../system/netlink/route.ts";
-import type { NetlinkSocket } from "../system/netlink/socket.ts";
 
-/**
- * TCP's initial congestion and receive windows (segments) on the router's route to the VPS's
- * split listener. A subflow on a long-RTT path starts only after its join (which waits for the
- * VPS's announcement) and needs many round trips to open from 10 segments; in the lab's profile
- * C (LTE at 120 ms ± 20 ms one way), 64 raised a single 8-s upload from 50.5 to 59.9 Mbit/s
- * (medians of 3); the download, which the VPS sends, did not change (54.8 and 52.9).
- */
-const SUBFLOW_INITIAL_WINDOW = 64;
 /** After the VPS refused the listener it offered, its offers are not taken for this long. */
 const REFUSED_QUIET_MS = 60_000;
 /** How often the VPS matches its announced subflow ports to its routers' path counts. */
@@ -213,7 +202,6 @@ export function setUpRouterSplit(
   tunName: string,
   nftReady: boolean,
   dataPath: SplitDataPath,
-  nl: NetlinkSocket,
   teardown: Teardown,
   log: Logger,
 ): TcpSplitService {
@@ -257,32 +245,6 @@ export function setUpRouterSplit(
         buildRouterRuleset({ tunnelInterface: tunName, splitPort: on ? SPLIT_PORT : undefined }),
       )
     );
-  // A host route to the listener with larger initial windows (see SUBFLOW_INITIAL_WINDOW); a
-  // route to that address that is not ours (allowed_ips) is left as it is.
-  let tuned: RouteSpec | undefined;
-  const untune = () => {
-    if (tuned !== undefined) deleteRoute(nl, tuned, { missingOk: true });
-    tuned = undefined;
-  };
-  const tune = (listener: Endpoint) => {
-    if (tuned?.dst === listener.address()) return;
-    untune();
-    const spec: RouteSpec = {
-      dst: listener.address(),
-      oif: tunName,
-      initcwnd: SUBFLOW_INITIAL_WINDOW,
-      initrwnd: SUBFLOW_INITIAL_WINDOW,
-    };
-    try {
-      addRoute(nl, spec);
-      tuned = spec;
-    } catch (err) {
-      if (!isErrno(err, "EEXIST")) {
-        log.warn(`TCP split: no route tuning: ${(err as Error).message}`);
-      }
-    }
-  };
-  teardown.add("TCP split route to the listener", untune);
   dataPath.onSplitOffer = (listener) => {
     if (performance.now() < quietUntil) return;
     if (!split.target?.equals(listener)) split.target = listener.clone();
@@ -290,7 +252,6 @@ export function setUpRouterSplit(
     if (service.state === "active" || applying) return;
     applying = true;
     redirect(true).then(() => {
-      tune(listener);
       service.state = "active";
       service.reason = null;
       log.info("TCP split on: LAN TCP rides MPTCP, one subflow per link", {
@@ -307,7 +268,6 @@ export function setUpRouterSplit(
     service.listener = undefined;
     service.reason = `the VPS refused its listener ${target}: TCP stays on the packet path`;
     log.warn(`TCP split off: ${service.reason}`);
-    untune();
     redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
   };
   teardown.add("TCP split offers", () => dataPath.onSplitOffer = undefined);

@@ -108,10 +108,6 @@ export const RTA_METRICS = 8;
 export const RTA_TABLE = 15;
 export const RTA_MARK = 16;
 export const RTAX_MTU = 2;
-/** Initial congestion window of TCP connections over the route, in segments. */
-export const RTAX_INITCWND = 11;
-/** Initial receive window advertised by TCP connections over the route, in segments. */
-export const RTAX_INITRWND = 14;
 /** rtm_flags on RTM_GETROUTE: report the table the lookup really used (not always main). */
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 export const RT_TABLE_UNSPEC = 0;

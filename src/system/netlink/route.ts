@@ -24,8 +24,6 @@ import {
   RTA_PRIORITY,
   RTA_SRC,
   RTA_TABLE,
-  RTAX_INITCWND,
-  RTAX_INITRWND,
   RTAX_MTU,
   RTM_DELROUTE,
   RTM_F_LOOKUP_TABLE,
@@ -98,9 +96,6 @@ export interface RouteSpec {
   prefsrc?: string;
   /** Route MTU (`mtu N`). */
   mtu?: number;
-  /** TCP's initial congestion and receive windows over the route, in segments. */
-  initcwnd?: number;
-  initrwnd?: number;
   /** RTPROT_* number recorded with the route (tells whose route it is). @default 4 (static) */
   protocol?: number;
 }
@@ -180,18 +175,9 @@ function routeMessage(nl: NetlinkSocket, kind: number, flags: number, spec: Rout
   if (spec.prefsrc !== undefined) msg.bytes(RTA_PREFSRC, sameFamily(spec.prefsrc, dst, "prefsrc"));
   if (spec.oif !== undefined) msg.u32(RTA_OIF, linkIndex(nl, spec.oif));
   if (spec.metric !== undefined) msg.u32(RTA_PRIORITY, checkU32(spec.metric, "route metric"));
-  const metrics: [number, number][] = [];
-  if (spec.mtu !== undefined) metrics.push([RTAX_MTU, checkU32(spec.mtu, "route mtu")]);
-  if (spec.initcwnd !== undefined) {
-    metrics.push([RTAX_INITCWND, checkU32(spec.initcwnd, "route initcwnd")]);
-  }
-  if (spec.initrwnd !== undefined) {
-    metrics.push([RTAX_INITRWND, checkU32(spec.initrwnd, "route initrwnd")]);
-  }
-  if (metrics.length > 0) {
-    msg.nest(RTA_METRICS, (m) => {
-      for (const [key, value] of metrics) m.u32(key, value);
-    });
+  if (spec.mtu !== undefined) {
+    const mtu = checkU32(spec.mtu, "route mtu");
+    msg.nest(RTA_METRICS, (m) => m.u32(RTAX_MTU, mtu));
   }
   return msg;
 }
