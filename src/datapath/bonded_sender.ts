@@ -99,9 +99,10 @@ export class BondedSender {
    * The path of TCP split subflow `j` (subflow_ports.ts) as a one-bit mask, or 0 when that path
    * is down (the caller then schedules the packet like any other, so the subflow lives on
    * through a dead link) or the mode is not aggregate (the others schedule every packet their
-   * own way: redundant copies a subflow's packets too). A degraded path keeps its subflow: the loss that degrades it is what
-   * the subflow's own congestion control answers. The subflow is not paced: to the scheduler
-   * its load is cross traffic, which the path's rate estimate and delay show.
+   * own way: redundant copies a subflow's packets too). A degraded path keeps its subflow: the
+   * loss that degrades it is what the subflow's own congestion control answers. The subflow is
+   * not paced: to the scheduler its load is cross traffic, which the path's rate estimate and
+   * delay show.
    */
   splitMask(j: number): number {
     if (this.#aggregate === undefined) return 0;
