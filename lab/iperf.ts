@@ -21,6 +21,11 @@ export interface IperfRun {
   parallel?: number;
   /** Server sends, client receives (`-R`). @default false */
   reverse?: boolean;
+  /**
+   * Seconds run first and left out of the figures (`-O`): TCP's slow start, for a measure of
+   * what the path carries once it is full. @default 0
+   */
+  omitSeconds?: number;
 }
 
 export interface UdpRun extends IperfRun {
@@ -140,10 +145,12 @@ async function iperf(
       "3000",
       "-J",
       ...(run.reverse ? ["-R"] : []),
+      ...(run.omitSeconds ? ["-O", String(run.omitSeconds)] : []),
       ...extra,
     ];
     // Setup, the test itself and the final exchange of results: generous but bounded.
-    const result = await lab.exec(run.client, argv, { timeoutMs: (run.seconds + 20) * 1000 });
+    const timeoutMs = (run.seconds + (run.omitSeconds ?? 0) + 20) * 1000;
+    const result = await lab.exec(run.client, argv, { timeoutMs });
     const where = `iperf3 ${run.client} -> ${run.server} ${run.address}:${port}`;
     if (result.timedOut) throw new Error(`${where}: timed out`);
     let report: IperfReport;

@@ -186,12 +186,14 @@ Deno.test({
     });
 
     await t.step("a 20 Mbit/s download carries 20 Mbit/s of TCP", async () => {
-      // srv → router is wan3's download direction.
+      // srv → router is wan3's download direction. The first second (slow start, which a busy
+      // host stretches) is left out: the link's rate is what a full link carries.
       const r = await iperfTcp(lab, {
         server: router,
         client: topo.hosts.srv,
         address: wan3.router.v4,
         seconds: 4,
+        omitSeconds: 1,
       });
       assertWithin(r.gbps * 1000, 20 * TCP_PAYLOAD / MTU, "wan3 TCP download (Mbit/s)");
     });
