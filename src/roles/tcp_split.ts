@@ -7,9 +7,10 @@
  * has the kernel announce the subflow ports, accepts up to 7 joined subflows per connection,
  * and offers the listener to every bonding router with each hello-ack.
  *
- * Router: in aggregate mode with two links or more, it raises the kernel's limits to one
- * subflow per link, listens for redirected connections, and once the VPS's first offer
- * arrives, redirects LAN TCP bound for the tunnel to itself.
+ * Router: in aggregate mode with two links or more, it raises the kernel's MPTCP limits so that
+ * every port the VPS announces (one per path beyond the first) gets a subflow, listens for
+ * redirected connections, and once the VPS's first offer arrives, redirects LAN TCP bound for
+ * the tunnel to itself.
  */
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
 import type { BondConfig } from "../config/types.ts";
