@@ -2,11 +2,12 @@
  * The VPS's end of the TCP split: an MPTCP listener on its tunnel address (bound to the TUN
  * device, so only tunnel peers reach it) at SPLIT_PORT. Each connection opens with a split
  * header; the VPS connects to the destination it names, as any host behind its NAT would, and
- * relays. The kernel's path manager announces SPLIT_PORT + 1 .. + 7 on the same address, so a
- * router with n links joins n - 1 more subflows, one per path (subflow_ports.ts).
+ * relays. The kernel's path manager announces SPLIT_PORT + 1 .. + n - 1 on the same address
+ * (n: the most paths any router has, src/roles/tcp_split.ts), so each connection of a router
+ * with n links joins n - 1 more subflows, one per path (subflow_ports.ts).
  *
- * Destinations on the VPS's own loopback, unspecified or multicast addresses are refused: the
- * split must reach nothing a packet through the tunnel could not.
+ * Loopback, unspecified, multicast and IPv4-mapped destinations are refused: the split must
+ * reach nothing a packet through the tunnel could not.
  */
 import net from "node:net";
 import { StreamListener } from "../../ffi/stream_socket.ts";
