@@ -9,7 +9,7 @@
  * A LAN host sees its connection accepted at once (by us); if the VPS cannot reach the
  * destination, the connection is reset, as a refusal would have been.
  */
-import net from "node:net";
+import type net from "node:net";
 import {
   closeFd,
   connectStream,
@@ -22,6 +22,7 @@ import type { Logger } from "../log.ts";
 import type { Endpoint } from "../protocol/endpoint.ts";
 import { readFirstByte, relay } from "./relay.ts";
 import { encodeSplitHeader, SPLIT_CONNECTED } from "./split_header.ts";
+import { SplitEnd, type SplitStats } from "./split_end.ts";
 import { SPLIT_PORT } from "./subflow_ports.ts";
 
 /** How long the MPTCP connect to the VPS may take. */
@@ -29,25 +30,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** How long the VPS may take to say whether it reached the destination (its own connect). */
 const STATUS_TIMEOUT_MS = 40_000;
 
-export interface SplitStats {
-  /** Connections taken over, and of those still open. */
-  accepted: number;
-  active: number;
-  /** Connections that could not be carried (the other end unreachable or refusing). */
-  failed: number;
-  /** Carried connections that ended with a reset (either side's, passed on to the other). */
-  reset: number;
-  /** Bytes relayed towards the VPS side and back, over finished connections. */
-  bytesUp: number;
-  bytesDown: number;
-}
-
-export function newSplitStats(): SplitStats {
-  return { accepted: 0, active: 0, failed: 0, reset: 0, bytesUp: 0, bytesDown: 0 };
-}
-
 export class RouterSplit {
-  readonly stats = newSplitStats();
+  readonly stats: SplitStats;
   /** The VPS's listener, from its offers; connections wait for none (reset without). */
   target: Endpoint | undefined;
   /**
@@ -55,14 +39,13 @@ export class RouterSplit {
    * `scheduler.tcp: packet`, say). The owner takes the redirect away until the next offer.
    */
   onTargetRefused: ((target: Endpoint) => void) | undefined;
-  readonly #listeners: StreamListener[];
-  readonly #sockets = new Set<net.Socket>();
+  readonly #end: SplitEnd;
   readonly #log: Logger;
-  #running: Promise<void>[] = [];
 
   private constructor(listeners: StreamListener[], log: Logger) {
-    this.#listeners = listeners;
     this.#log = log;
+    this.#end = new SplitEnd(listeners, log, (fd, from) => this.#take(fd, from));
+    this.stats = this.#end.stats;
   }
 
   /**
@@ -82,32 +65,12 @@ export class RouterSplit {
         }); IPv6 TCP stays on the packet path`,
       );
     }
-    const split = new RouterSplit(listeners, log);
-    split.#running = listeners.map((l) => split.#acceptLoop(l));
-    return split;
+    return new RouterSplit(listeners, log);
   }
 
   /** Stops listening and resets every open connection. */
-  async stop(): Promise<void> {
-    for (const l of this.#listeners) l.close();
-    for (const s of this.#sockets) s.resetAndDestroy();
-    await Promise.all(this.#running);
-  }
-
-  async #acceptLoop(listener: StreamListener): Promise<void> {
-    while (true) {
-      let accepted;
-      try {
-        accepted = await listener.accept();
-      } catch (err) {
-        this.#log.error(`TCP split: listener ${listener.local} failed: ${(err as Error).message}`);
-        return;
-      }
-      if (accepted === null) return;
-      this.#take(accepted.fd, accepted.remote).catch((err) => {
-        this.#log.warn(`TCP split: ${(err as Error).message}`);
-      });
-    }
+  stop(): Promise<void> {
+    return this.#end.stop();
   }
 
   async #take(fd: number, from: Endpoint): Promise<void> {
@@ -117,7 +80,7 @@ export class RouterSplit {
       closeFd(fd);
       return;
     }
-    const lan = this.#wrap(fd);
+    const lan = this.#end.fromFd(fd);
     const target = this.target;
     this.stats.accepted++;
     this.stats.active++;
@@ -130,7 +93,7 @@ export class RouterSplit {
         protocol: "mptcp",
         timeoutMs: CONNECT_TIMEOUT_MS,
       });
-      vps = this.#wrap(vpsFd);
+      vps = this.#end.fromFd(vpsFd);
       if (lan.destroyed) throw new Error(`${from} went away while ${destination} was reached`);
       const header = encodeSplitHeader(destination);
       vps.write(header);
@@ -170,14 +133,5 @@ export class RouterSplit {
     } finally {
       this.stats.active--;
     }
-  }
-
-  #wrap(fd: number): net.Socket {
-    const socket = new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true });
-    this.#sockets.add(socket);
-    socket.on("close", () => this.#sockets.delete(socket));
-    // Until relay() takes over: a reset before that must not be an unhandled error.
-    socket.on("error", () => {});
-    return socket;
   }
 }

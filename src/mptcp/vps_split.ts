@@ -20,7 +20,7 @@ import {
   SPLIT_HEADER_MAX,
   SPLIT_UNREACHABLE,
 } from "./split_header.ts";
-import { newSplitStats } from "./router_split.ts";
+import { SplitEnd, type SplitStats } from "./split_end.ts";
 import { SPLIT_PORT } from "./subflow_ports.ts";
 
 /** A connection that has not sent its whole header by then is dropped. */
@@ -47,16 +47,14 @@ export function forbiddenDestination(to: Endpoint): string | undefined {
 }
 
 export class VpsSplit {
-  readonly stats = newSplitStats();
-  readonly listener: StreamListener;
-  readonly #sockets = new Set<net.Socket>();
+  readonly stats: SplitStats;
+  readonly #end: SplitEnd;
   readonly #log: Logger;
-  readonly #running: Promise<void>;
 
   private constructor(listener: StreamListener, log: Logger) {
-    this.listener = listener;
     this.#log = log;
-    this.#running = this.#acceptLoop();
+    this.#end = new SplitEnd([listener], log, (fd, from) => this.#take(fd, from));
+    this.stats = this.#end.stats;
   }
 
   /** Listens on `address`:SPLIT_PORT through `device` (MPTCP). Throws SyscallError. */
@@ -70,34 +68,13 @@ export class VpsSplit {
     return new VpsSplit(listener, log);
   }
 
-  async stop(): Promise<void> {
-    this.listener.close();
-    for (const s of this.#sockets) s.resetAndDestroy();
-    await this.#running;
-  }
-
-  async #acceptLoop(): Promise<void> {
-    while (true) {
-      let accepted;
-      try {
-        accepted = await this.listener.accept();
-      } catch (err) {
-        this.#log.error(
-          `TCP split: listener ${this.listener.local} failed: ${(err as Error).message}`,
-        );
-        return;
-      }
-      if (accepted === null) return;
-      this.#take(accepted.fd, accepted.remote).catch((err) => {
-        this.#log.warn(`TCP split: ${(err as Error).message}`);
-      });
-    }
+  /** Stops listening and resets every open connection. */
+  stop(): Promise<void> {
+    return this.#end.stop();
   }
 
   async #take(fd: number, from: Endpoint): Promise<void> {
-    const router = this.#wrap(
-      new net.Socket({ fd, allowHalfOpen: true, readable: true, writable: true }),
-    );
+    const router = this.#end.fromFd(fd);
     this.stats.accepted++;
     this.stats.active++;
     let out: net.Socket | undefined;
@@ -108,7 +85,7 @@ export class VpsSplit {
       const forbidden = forbiddenDestination(destination);
       if (forbidden !== undefined) throw new Error(`destination is ${forbidden}`);
       out = await connectTo(destination);
-      this.#wrap(out);
+      this.#end.track(out);
       router.write(Uint8Array.of(SPLIT_CONNECTED));
       if (rest.length > 0) out.write(rest);
       const result = await relay(router, out);
@@ -134,13 +111,6 @@ export class VpsSplit {
     } finally {
       this.stats.active--;
     }
-  }
-
-  #wrap(socket: net.Socket): net.Socket {
-    this.#sockets.add(socket);
-    socket.on("close", () => this.#sockets.delete(socket));
-    socket.on("error", () => {});
-    return socket;
   }
 }
 

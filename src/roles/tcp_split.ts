@@ -17,7 +17,8 @@ import type { BondConfig } from "../config/types.ts";
 import type { TcpSplitDoc } from "../control/status_document.ts";
 import type { Logger } from "../log.ts";
 import { ENDPOINT_SIGNAL, type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
-import { RouterSplit, type SplitStats } from "../mptcp/router_split.ts";
+import { RouterSplit } from "../mptcp/router_split.ts";
+import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
 import { VpsSplit } from "../mptcp/vps_split.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
@@ -103,35 +104,40 @@ export class TcpSplitService {
   }
 }
 
-/** Why this host cannot split, or undefined when it can. */
-function unavailable(): string | undefined {
-  if (!mptcpAvailable()) {
-    return "this kernel makes no MPTCP sockets (CONFIG_MPTCP, net.mptcp.enabled)";
-  }
-  return undefined;
-}
-
-/** The path manager, closed last at teardown; undefined (reason in `service`) when missing. */
-function openPathManager(
-  service: TcpSplitService,
+/**
+ * The kernel's MPTCP path manager (closed last at teardown), or why this host cannot split:
+ * no MPTCP sockets, or no path manager. `what` starts the warning logged then.
+ */
+function mptcpKernel(
   teardown: Teardown,
-): MptcpPathManager | undefined {
-  try {
-    const pm = MptcpPathManager.open();
-    teardown.add("MPTCP path manager socket", () => pm.close());
-    return pm;
-  } catch (err) {
-    service.state = "unavailable";
-    service.reason = `no MPTCP path manager: ${(err as Error).message}`;
-    return undefined;
+  log: Logger,
+  what: string,
+): MptcpPathManager | { missing: string } {
+  let missing: string;
+  if (!mptcpAvailable()) {
+    missing = "this kernel makes no MPTCP sockets (CONFIG_MPTCP, net.mptcp.enabled)";
+  } else {
+    try {
+      const pm = MptcpPathManager.open();
+      teardown.add("MPTCP path manager socket", () => pm.close());
+      return pm;
+    } catch (err) {
+      missing = `no MPTCP path manager: ${(err as Error).message}`;
+    }
   }
+  log.warn(`${what}: ${missing}`);
+  return { missing };
 }
 
-/** Sets `limits`, and restores the ones found at teardown. */
-function setLimits(pm: MptcpPathManager, limits: MptcpLimits, teardown: Teardown): void {
-  const before = pm.limits();
-  pm.setLimits(limits);
-  teardown.add("MPTCP limits", () => pm.setLimits(before));
+/** Sets the limits `change` makes of the ones found, and restores those at teardown. */
+function setLimits(
+  pm: MptcpPathManager,
+  change: (found: MptcpLimits) => MptcpLimits,
+  teardown: Teardown,
+): void {
+  const found = pm.limits();
+  pm.setLimits(change(found));
+  teardown.add("MPTCP limits", () => pm.setLimits(found));
 }
 
 export function setUpVpsSplit(
@@ -147,31 +153,17 @@ export function setUpVpsSplit(
   if (config.nat === undefined) {
     return new TcpSplitService("off", "no nat section: this VPS gives routers no way out");
   }
-  const missing = unavailable();
-  if (missing) {
-    log.warn(`TCP split not offered: ${missing}`);
-    return new TcpSplitService("unavailable", missing);
-  }
+  const pm = mptcpKernel(teardown, log, "TCP split not offered");
+  if (!(pm instanceof MptcpPathManager)) return new TcpSplitService("unavailable", pm.missing);
   const service = new TcpSplitService("active");
   const cidr = config.interface.address.find((a) => a.family === 4) ?? config.interface.address[0];
-  const address = Endpoint.parse(
-    cidr.family === 4
-      ? `${cidr.text.split("/")[0]}:${SPLIT_PORT}`
-      : `[${cidr.text.split("/")[0]}]:${SPLIT_PORT}`,
-  );
-  const pm = openPathManager(service, teardown);
-  if (pm === undefined) {
-    log.warn(`TCP split not offered: ${service.reason}`);
-    return service;
-  }
+  const address = new Endpoint();
+  address.family = cidr.family;
+  address.ip.set(cidr.address);
+  address.port = SPLIT_PORT;
   const split = VpsSplit.open(address.address(), tunName, log);
   teardown.add("TCP split listener", () => split.stop());
-  const before = pm.limits();
-  setLimits(
-    pm,
-    { subflows: SPLIT_SUBFLOWS - 1, addAddrAccepted: before.addAddrAccepted },
-    teardown,
-  );
+  setLimits(pm, (found) => ({ ...found, subflows: SPLIT_SUBFLOWS - 1 }), teardown);
   // The ports announced follow the router with the most paths: subflow j rides path j mod n
   // (subflow_ports.ts), and a router takes every port announced, so n - 1 ports give each of
   // its n paths one subflow. A crashed run's announcements on our ports go first.
@@ -215,21 +207,13 @@ export function setUpRouterSplit(
   const links = config.links.length;
   if (links < 2) return new TcpSplitService("off", "one link: nothing to split over");
   if (!nftReady) return new TcpSplitService("unavailable", "no nftables to redirect LAN TCP with");
-  const missing = unavailable();
-  if (missing) {
-    log.warn(`TCP split off: ${missing}`);
-    return new TcpSplitService("unavailable", missing);
-  }
+  const pm = mptcpKernel(teardown, log, "TCP split off");
+  if (!(pm instanceof MptcpPathManager)) return new TcpSplitService("unavailable", pm.missing);
   const service = new TcpSplitService("waiting");
-  const pm = openPathManager(service, teardown);
-  if (pm === undefined) {
-    log.warn(`TCP split off: ${service.reason}`);
-    return service;
-  }
   // Every port the VPS announces gets a subflow: it announces one per path beyond the first
   // (for the router with the most paths; fewer paths than that share them, j mod n).
   const extra = SPLIT_SUBFLOWS - 1;
-  setLimits(pm, { subflows: extra, addAddrAccepted: extra }, teardown);
+  setLimits(pm, () => ({ subflows: extra, addAddrAccepted: extra }), teardown);
   const split = RouterSplit.open(log);
   teardown.add("TCP split listeners", () => split.stop());
   service.stats = split.stats;
