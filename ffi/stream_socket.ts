@@ -38,6 +38,7 @@ import {
   SyscallError,
 } from "./errno.ts";
 import { EventFd } from "./eventfd.ts";
+import { TCP_HINTS } from "./tcp.ts";
 import { cString, libc } from "./libc.ts";
 import { allocStable, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX_SIZE } from "./structs.ts";
 import { Endpoint } from "../src/protocol/endpoint.ts";
@@ -45,14 +46,16 @@ import { parseIpAddress } from "../src/net/ip_address.ts";
 
 export type StreamProtocol = "tcp" | "mptcp";
 
+/**
+ * TcpClient's advice, reworded where it speaks of a source or device these sockets do not have,
+ * and Multipath TCP's own.
+ */
 const HINTS: ErrnoHints = {
-  EPERM: "needs CAP_NET_ADMIN (run as root)",
-  ENODEV: "no such network device",
+  ...TCP_HINTS,
   EADDRNOTAVAIL: "the address is not assigned to any interface here",
   EADDRINUSE: "another socket holds this address and port",
   EPROTONOSUPPORT: "this kernel has no Multipath TCP (CONFIG_MPTCP)",
   ENOPROTOOPT: "Multipath TCP is switched off (sysctl net.mptcp.enabled=0)",
-  ECONNREFUSED: "nothing listens on that port (or a firewall rejects it)",
   ETIMEDOUT: "no answer in time",
   ENETUNREACH: "no route to the destination",
   EHOSTUNREACH: "the destination host is unreachable",

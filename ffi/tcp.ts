@@ -37,7 +37,7 @@ import { Endpoint } from "../src/protocol/endpoint.ts";
 import { parseIpAddress } from "../src/net/ip_address.ts";
 
 /** Advice appended to errors, by errno name: what the user can do about it. */
-const TCP_HINTS: ErrnoHints = {
+export const TCP_HINTS: ErrnoHints = {
   EPERM: "needs CAP_NET_ADMIN (run as root)",
   ENODEV: "no such network device",
   EADDRNOTAVAIL: "the source address is not assigned to any interface here",

@@ -138,9 +138,7 @@ export class TransmitLoop {
   #pinned = false;
   /** TCP split subflow of the packet being sealed, -1 if it is none. */
   #subflow = -1;
-  /** The packet being sealed is a TCP split subflow's (`#subflow` when it was admitted). */
-  #splitPacket = false;
-  /** ...and `#mask` is that subflow's own path. */
+  /** `#mask` is the path of the packet's own subflow. */
   #splitPinned = false;
   /** Where our packets carry the VPS's port: the router sends to it, the VPS from it. */
   readonly #splitSide: SplitPortSide;
@@ -391,7 +389,7 @@ export class TransmitLoop {
     this.#subflow = splitSubflowOf(buf, SEND_HEADROOM, length, this.#splitSide);
     this.#sender.handleTunnelPacket(now, buf, SEND_HEADROOM, length);
     this.#inPlaceBatch = -1;
-    // Control frames scheduled like data pass through #admit too: they are no subflow.
+    // Control frames scheduled like data pass through #admit and #route too: they are no subflow.
     this.#subflow = -1;
   }
 
@@ -445,9 +443,7 @@ export class TransmitLoop {
     const mask = this.#mask;
     this.#mask = 0;
     const pinned = this.#splitPinned;
-    const subflow = this.#splitPacket;
     this.#splitPinned = false;
-    this.#splitPacket = false;
     if (bonded !== undefined) {
       if (mask !== 0) {
         const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
@@ -467,7 +463,7 @@ export class TransmitLoop {
             datagram.length,
             pinned ? this.#clock : sentAt,
             this.#clock,
-            !subflow,
+            this.#subflow < 0,
           );
           this.#io.txPathDatagrams++;
         }
@@ -486,7 +482,6 @@ export class TransmitLoop {
   #admit(peer: number, length: number): boolean {
     this.#mask = 0;
     this.#splitPinned = false;
-    this.#splitPacket = this.#subflow >= 0;
     const bonded = this.#bonded[peer];
     if (bonded === undefined || !bonded.usable()) return true;
     // The datagram: header, padding and tag on top of the plaintext.
