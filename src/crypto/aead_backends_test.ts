@@ -173,6 +173,25 @@ for (const { name, load, ffi } of BACKENDS) {
     assert.equal(b.open(key, 42, sealed, out), true, "the untouched packet still opens");
   });
 
+  t("uses the key it is given: keys alternate and a key array changed in place", (b) => {
+    const a = crypto.getRandomValues(new Uint8Array(32));
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    const plain = crypto.getRandomValues(new Uint8Array(200));
+    const sealed = new Uint8Array(216);
+    const opened = new Uint8Array(200);
+    for (const [key, counter] of [[a, 1], [other, 2], [a, 3], [a, 4], [other, 5]] as const) {
+      b.seal(key, counter, plain, sealed);
+      assert.equal(toHex(sealed), toHex(referenceSeal(key, counter, plain)), `seal ${counter}`);
+      assert.equal(b.open(key, counter, sealed, opened), true, `open ${counter}`);
+    }
+    const before = a.slice();
+    a[0] ^= 1;
+    b.seal(a, 6, plain, sealed);
+    assert.equal(toHex(sealed), toHex(referenceSeal(a, 6, plain)), "seal after a change in place");
+    assert.equal(b.open(a, 6, sealed, opened), true, "open after a change in place");
+    assert.equal(b.open(before, 6, sealed, opened), false, "the old key no longer opens it");
+  });
+
   t("open returns false for a packet shorter than a tag", (b) => {
     const key = new Uint8Array(32);
     for (const length of [0, 1, 15]) {
