@@ -30,6 +30,7 @@ import { readCounter } from "../protocol/wire.ts";
 import { type SplitPortSide, splitSubflowOf } from "../mptcp/subflow_ports.ts";
 import { flowHash } from "../bonding/flow_hash.ts";
 import { GsoSegmenter } from "../offload/gso_segmenter.ts";
+import { loadWasmChecksum } from "../offload/wasm_checksum.ts";
 import { VNET_HDR_SIZE } from "../offload/virtio_net_hdr.ts";
 import { MailboxReceiver } from "./mailbox.ts";
 import {
@@ -48,6 +49,8 @@ import { slotSizeFor } from "./slot_size.ts";
 const DATAGRAM_OVERHEAD = 16 + 8 + 16;
 /** Packets per batch. */
 export const TX_BATCH = 64;
+/** A TUN read with offloads: the virtio_net_hdr and a packet of up to 64 KiB. */
+const TUN_READ_BYTES = VNET_HDR_SIZE + 0x10000;
 /** Longest sleep with nothing to do (only bounds how stale published counters can get). */
 const MAX_POLL_MS = 1000;
 /** How often counters are copied to shared memory while busy. */
@@ -105,9 +108,12 @@ export class TransmitLoop {
   #stopping = false;
 
   readonly #tun: TunDevice;
-  /** With TUN offloads: where a read lands (header and up to 64 KiB), and who cuts it. */
+  /**
+   * With TUN offloads: where a read lands (header and up to 64 KiB), and who cuts it. The read
+   * lands in the WebAssembly checksum module's memory, so segment payloads are summed there.
+   */
   readonly #tunRead: Uint8Array | undefined;
-  readonly #segmenter = new GsoSegmenter();
+  readonly #segmenter: GsoSegmenter;
   readonly #slotSize: number;
   /** Per socket slot (SOCKET_SLOTS of them; fd -1 and no batch while free). */
   readonly #fds: Int32Array;
@@ -174,7 +180,11 @@ export class TransmitLoop {
 
     this.#tun = TunDevice.fromFd(start.tunFd, "", start.offloads.tun);
     this.#tun.setNonBlocking(true);
-    this.#tunRead = start.offloads.tun ? new Uint8Array(VNET_HDR_SIZE + 0x10000) : undefined;
+    const wasm = start.offloads.tun ? loadWasmChecksum() : undefined;
+    this.#segmenter = new GsoSegmenter(wasm);
+    this.#tunRead = !start.offloads.tun
+      ? undefined
+      : wasm?.bytes.subarray(0, TUN_READ_BYTES) ?? new Uint8Array(TUN_READ_BYTES);
     this.#slotSize = slotSizeFor(start.mtu);
     this.#fds = new Int32Array(SOCKET_SLOTS).fill(-1);
     this.#families = new Uint8Array(SOCKET_SLOTS);

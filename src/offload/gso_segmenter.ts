@@ -12,8 +12,13 @@
  * Sans-IO: `start` parses a read in place, `write(i, ...)` builds segment i where the caller
  * wants it (a send slot, behind its headroom). Nothing is allocated per packet beyond the
  * subarray view of each copy.
+ *
+ * Payload sums, most of the per-segment work, are taken from the read itself: in WebAssembly
+ * when the read lies in the memory of the `WasmChecksum` given (the TX Worker reads the TUN
+ * there), otherwise in JavaScript.
  */
 import { checksumOf, pseudoHeaderSum, sumBytes } from "./internet_checksum.ts";
+import type { WasmChecksum } from "./wasm_checksum.ts";
 import {
   newVnetHdr,
   readVnetHdr,
@@ -38,6 +43,9 @@ export const SEGMENT_UNSUPPORTED = -2;
 
 export class GsoSegmenter {
   readonly #hdr = newVnetHdr();
+  readonly #wasm: WasmChecksum | undefined;
+  /** Whether `#data` lies in the WebAssembly module's memory (sum there). */
+  #inWasm = false;
   #data: Uint8Array = new Uint8Array(0);
   #view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   #outBuffer: ArrayBufferLike | undefined;
@@ -54,6 +62,10 @@ export class GsoSegmenter {
   #firstSeq = 0;
   #firstId = 0;
 
+  constructor(wasm?: WasmChecksum) {
+    this.#wasm = wasm;
+  }
+
   /**
    * Parses the read of `length` bytes at `offset` of `data` (virtio_net_hdr first). Returns
    * how many packets it makes (1 for a plain packet, whose checksum is finished in place), or
@@ -63,6 +75,7 @@ export class GsoSegmenter {
     if (data !== this.#data) {
       this.#data = data;
       this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      this.#inWasm = this.#wasm !== undefined && data.buffer === this.#wasm.bytes.buffer;
     }
     this.#count = 0;
     if (length <= VNET_HDR_SIZE) return SEGMENT_BAD_HEADER;
@@ -131,12 +144,15 @@ export class GsoSegmenter {
     if (i < 0 || i >= this.#count || outOffset + total > out.length) return -1;
     out.set(data.subarray(ip, ip + headers), outOffset);
     out.set(data.subarray(ip + from, ip + from + payload), outOffset + headers);
-    this.#fixSegment(out, outOffset, i, payload);
+    this.#fixSegment(out, outOffset, i, ip + from, payload);
     return total;
   }
 
-  /** Lengths, IDs, sequence number, flags and checksums of segment `i` written at `at`. */
-  #fixSegment(out: Uint8Array, at: number, i: number, payload: number): void {
+  /**
+   * Lengths, IDs, sequence number, flags and checksums of segment `i` written at `at`, whose
+   * payload was copied from `#data[from]`.
+   */
+  #fixSegment(out: Uint8Array, at: number, i: number, from: number, payload: number): void {
     if (out.buffer !== this.#outBuffer) {
       this.#outBuffer = out.buffer;
       this.#outView = new DataView(out.buffer);
@@ -160,8 +176,14 @@ export class GsoSegmenter {
     if (i > 0) flags &= ~TCP_CWR;
     v.setUint8(tcp + 13, flags);
     v.setUint16(tcp + 16, 0);
-    const sum = pseudoHeaderSum(v, ip, this.#version, PROTO_TCP, tcpLength);
-    v.setUint16(tcp + 16, checksumOf(sumBytes(v, tcp, tcpLength, sum)));
+    const tcpHeader = tcpLength - payload;
+    // The TCP header's length is a multiple of 4, so the payload's words line up either way.
+    let sum = pseudoHeaderSum(v, ip, this.#version, PROTO_TCP, tcpLength) +
+      sumBytes(v, tcp, tcpHeader);
+    sum += this.#inWasm
+      ? this.#wasm!.sum(this.#data.byteOffset + from, payload)
+      : sumBytes(v, tcp + tcpHeader, payload);
+    v.setUint16(tcp + 16, checksumOf(sum));
   }
 
   /** NEEDS_CSUM on a plain packet: sum from csum_start (the field holds the seed) and store. */
@@ -171,7 +193,12 @@ export class GsoSegmenter {
     if (field + 2 > this.#length) return false;
     const view = this.#view;
     const start = this.#ip + csumStart;
-    let check = checksumOf(sumBytes(view, start, this.#length - csumStart));
+    const length = this.#length - csumStart;
+    let check = checksumOf(
+      this.#inWasm
+        ? this.#wasm!.sum(this.#data.byteOffset + start, length)
+        : sumBytes(view, start, length),
+    );
     if (check === 0 && csumOffset === UDP_CHECK_OFFSET) check = 0xffff;
     view.setUint16(this.#ip + field, check);
     return true;

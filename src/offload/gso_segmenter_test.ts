@@ -21,6 +21,7 @@ import {
   tcpPacket,
   udpPacket,
 } from "./test_packets.ts";
+import { loadWasmChecksum } from "./wasm_checksum.ts";
 
 /** A read as the TUN device gives it: header, then the packet, at offset 3 of a larger buffer. */
 function tunRead(
@@ -202,4 +203,40 @@ Deno.test("segmenter: a segment that does not fit the slot is refused", () => {
   const s = new GsoSegmenter();
   assert.equal(s.start(read.data, read.offset, read.length), 3);
   assert.equal(s.write(0, new Uint8Array(1000), 0), -1);
+});
+
+Deno.test("segmenter: sums taken in WebAssembly memory give the same bytes as in JavaScript", () => {
+  const wasm = loadWasmChecksum();
+  assert.ok(wasm);
+  const reads = [
+    tunRead(superPacket(4, pattern(1368 * 4 + 77, 3), ACK | PSH), VNET_GSO_TCPV4, 1368, {
+      start: 20,
+      offset: 16,
+    }),
+    tunRead(superPacket(6, pattern(1000 * 5 + 1, 9), ACK), VNET_GSO_TCPV6, 1000, {
+      start: 40,
+      offset: 16,
+    }),
+  ];
+  for (const version of [4, 6] as const) {
+    const packet = udpPacket(version, pattern(333, 5));
+    const l4 = version === 4 ? 20 : 40;
+    const v = new DataView(packet.buffer);
+    v.setUint16(l4 + 6, foldSum(pseudoHeaderSum(v, 0, version, 17, packet.length - l4)));
+    reads.push(tunRead(packet, VNET_GSO_NONE, 0, { start: l4, offset: 6 }));
+  }
+  for (const [r, read] of reads.entries()) {
+    const inJs: GsoSegmenter = new GsoSegmenter(wasm); // data outside the module's memory: summed in JS
+    const count: number = inJs.start(read.data.slice(), read.offset, read.length);
+    const expected = segmentAll(inJs, count);
+    // The same read at an odd offset inside the module's memory.
+    wasm.bytes.set(read.data.subarray(read.offset, read.offset + read.length), 5);
+    const inWasm: GsoSegmenter = new GsoSegmenter(wasm);
+    assert.equal(inWasm.start(wasm.bytes, 5, read.length), count);
+    const got = segmentAll(inWasm, count);
+    for (let i = 0; i < count; i++) {
+      assert.deepEqual(got[i], expected[i], `read ${r} segment ${i}`);
+      assert.ok(checksumsValid(got[i]), `read ${r} segment ${i} checksums`);
+    }
+  }
 });
