@@ -3,6 +3,7 @@
  * starts `deno run -A main.ts -config FILE` inside the host's namespace and waits until the
  * daemon logs that the tunnel is up.
  */
+import { v8FlagsOption } from "../src/v8_flags.ts";
 import type { Lab } from "../tests/netns/harness/netns.ts";
 import type { SpawnedProcess } from "../tests/netns/harness/command.ts";
 import { waitFor } from "../tests/netns/harness/wait_for.ts";
@@ -44,7 +45,7 @@ export async function startBond(
     ? configText
     : withOperations(configText, { controlSocket: `${lab.tmpDir}/${host}.sock` });
   await Deno.writeTextFile(configPath, text, { mode: 0o600 });
-  const argv = [Deno.execPath(), "run", "-A", MAIN, "-config", configPath];
+  const argv = [Deno.execPath(), "run", "-A", v8FlagsOption(), MAIN, "-config", configPath];
   if (opts.debug) argv.push("--debug");
   const process = lab.spawn(host, argv, { env: opts.env });
   const node: BondNode = {

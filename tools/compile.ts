@@ -8,6 +8,7 @@
  * says exactly which file is missing and how to provide it, instead of Deno's network error.
  */
 import { parseArgs } from "node:util";
+import { v8FlagsOption } from "../src/v8_flags.ts";
 
 const TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 const { values } = parseArgs({
@@ -40,6 +41,8 @@ const args = [
   "compile",
   "-A",
   "--no-check",
+  // The daemon's engine settings (src/v8_flags.ts), the same the lab runs it with.
+  v8FlagsOption(),
   "--target",
   target,
   // Workers are loaded by URL at run time: they must be embedded explicitly.
