@@ -3,14 +3,16 @@
  *   1. mail: if the main thread posted (keypairs, endpoints, keepalives, stop), take it;
  *   2. TUN → read each packet straight into a send slot, 16 bytes in, so the sender writes the
  *      transport header into that headroom and seals in place (no copy); with TUN offloads,
- *      read a virtio_net_hdr and up to 64 KiB, and cut TCP super-packets into segments in
- *      the send slots instead (GsoSegmenter: one read per ~45 packets);
+ *      read a virtio_net_hdr and up to 64 KiB into WebAssembly memory, and cut TCP
+ *      super-packets into segments in the send slots instead (GsoSegmenter: one read per ~45
+ *      packets, payload checksums summed in WebAssembly where the read lies);
  *   3. route, counter, seal (TransportSender) → the slot describes the datagram;
  *   4. sendmmsg per socket, runs of equal-size datagrams to one peer as UDP GSO
  *      super-datagrams (one trip through the stack each); a full socket buffer makes us wait
  *      for POLLOUT (backpressure on the TUN queue) instead of dropping what we already sealed;
  *   5. nothing read: block in poll on the TUN fd and the wake eventfd.
- * No allocation, await or throw per packet; problems are counted.
+ * No await or throw per packet, and no buffer allocated per packet (only short-lived views
+ * of the preallocated ones); problems are counted.
  */
 import { EventFd } from "../../ffi/eventfd.ts";
 import { MmsgBatch } from "../../ffi/mmsg.ts";
