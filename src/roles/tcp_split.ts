@@ -224,12 +224,17 @@ export function setUpRouterSplit(
   let changing = Promise.resolve();
   let applying = false;
   let quietUntil = -Infinity;
+  // The guard (connections to the listeners that no redirect made are refused) goes in at once.
   const redirect = (on: boolean) =>
     changing = changing.catch(() => {}).then(() =>
       applyRuleset(
-        buildRouterRuleset({ tunnelInterface: tunName, splitPort: on ? SPLIT_PORT : undefined }),
+        buildRouterRuleset({ tunnelInterface: tunName, splitPort: SPLIT_PORT, splitRedirect: on }),
       )
     );
+  redirect(false).catch((err) => log.warn(`TCP split: listener guard not applied: ${err.message}`));
+  // A change still running when bond stops must finish before the table is removed (it would
+  // put the table back).
+  teardown.add("TCP split firewall changes", () => changing.catch(() => {}));
   dataPath.onSplitOffer = (listener) => {
     if (performance.now() < quietUntil) return;
     if (!split.target?.equals(listener)) split.target = listener.clone();

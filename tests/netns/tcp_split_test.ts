@@ -138,15 +138,19 @@ Deno.test({
       // socat only warns about a reset (and exits 0): its warning is the evidence.
       assert.match(refused.stderr, /Connection reset by peer/);
       assert.equal(refused.stdout, "");
-      // Straight to the split port on the router's LAN address: no redirect made it, so there
-      // is no destination to carry it to; the connection is closed at once, nothing sent on.
-      const direct = await lab.exec(h.lan, [
-        "socat",
-        "-u",
-        `TCP:${topo.router.lan.v4}:${SPLIT_PORT},connect-timeout=5`,
-        "STDOUT",
-      ], { timeoutMs: 15_000 });
-      assert.equal(direct.stdout, "");
+      // Straight to the split port, on the router's LAN address and from the WAN side: no
+      // redirect made these, so the firewall refuses them before they reach the listener.
+      const wan1 = topo.wans[0];
+      for (const [from, address] of [[h.lan, topo.router.lan.v4], [wan1.isp, wan1.router.v4]]) {
+        const direct = await lab.exec(from, [
+          "socat",
+          "-u",
+          `TCP:${address}:${SPLIT_PORT},connect-timeout=5`,
+          "STDOUT",
+        ], { timeoutMs: 15_000 });
+        assert.match(direct.stderr, /Connection refused/, `from ${from} to ${address}`);
+        assert.equal(direct.stdout, "");
+      }
       const doc = await statusUntil(
         lab,
         h.router,
@@ -155,7 +159,7 @@ Deno.test({
         5000,
       );
       assert.equal(doc.tcp_split.failed, 1, JSON.stringify(doc.tcp_split));
-      assert.equal(doc.tcp_split.accepted, 1, "the direct connection was never taken over");
+      assert.equal(doc.tcp_split.accepted, 1, "the direct connections never reached the listener");
 
       // The VPS's listener refuses (a firewall here; a VPS restarted without the split alike):
       // the connection that finds out is reset, the redirect goes, and TCP takes the packet path.

@@ -1,9 +1,11 @@
 /**
  * The router's nftables table: an MSS clamp on TCP SYNs crossing the tunnel, so LAN hosts
  * (MTU 1500) and servers never send segments larger than the tunnel's MTU, whatever ICMP
- * filtering lies on the path; and, while the TCP split is on (src/mptcp/), a redirect of new TCP
- * connections that would leave through the tunnel to the local split listener. Same atomic
- * replace-by-delete shape as the VPS table.
+ * filtering lies on the path; and, while the TCP split listens (src/mptcp/), a guard that
+ * refuses every connection to its port that no redirect of ours made (from the WAN side, or a
+ * LAN host dialling it), and, while the split is on, the redirect of new TCP connections that
+ * would leave through the tunnel to that listener. Same atomic replace-by-delete shape as the
+ * VPS table.
  */
 import { DEFAULT_BOND_TABLE, forwardChainWithClamp, replaceTableText } from "./bond_table.ts";
 import { checkInterface } from "./vps_ruleset.ts";
@@ -11,8 +13,10 @@ import { checkInterface } from "./vps_ruleset.ts";
 export interface RouterRulesetOptions {
   /** The TUN device (config `interface.name`). */
   tunnelInterface: string;
-  /** The TCP split listener's port: TCP routed into the tunnel is redirected there. */
+  /** The TCP split listener's port: guarded, and with `splitRedirect`, TCP routed into the tunnel is redirected there. */
   splitPort?: number;
+  /** Redirect to `splitPort` (the VPS offers its end). @default true */
+  splitRedirect?: boolean;
   /** @default "bond" */
   table?: string;
 }
@@ -25,15 +29,25 @@ export function buildRouterRuleset(options: RouterRulesetOptions): string {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new RangeError(`splitPort must be a port number, got ${port}`);
     }
+    // A redirected connection carries the DNAT mark in conntrack; any other connection to the
+    // listeners (which bind every address) is refused with a reset before it reaches them.
+    body.push(
+      `\tchain split_guard {`,
+      `\t\ttype filter hook input priority filter; policy accept;`,
+      `\t\ttcp dport ${port} ct status & dnat == 0 reject with tcp reset`,
+      `\t}`,
+    );
     // A NAT chain sees only a connection's first packet: replies of connections the VPS
     // forwards in, and connections open before the split began, pass untouched. The route
     // lookup (fib) picks exactly what the tunnel would carry, IPv4 and IPv6 alike.
-    body.push(
-      `\tchain split {`,
-      `\t\ttype nat hook prerouting priority dstnat; policy accept;`,
-      `\t\tiifname != ${tun} meta l4proto tcp fib daddr oifname ${tun} redirect to :${port}`,
-      `\t}`,
-    );
+    if (options.splitRedirect ?? true) {
+      body.push(
+        `\tchain split {`,
+        `\t\ttype nat hook prerouting priority dstnat; policy accept;`,
+        `\t\tiifname != ${tun} meta l4proto tcp fib daddr oifname ${tun} redirect to :${port}`,
+        `\t}`,
+      );
+    }
   }
   return replaceTableText(options.table ?? DEFAULT_BOND_TABLE, body);
 }

@@ -38,3 +38,19 @@ Deno.test("router ruleset redirects TCP bound for the tunnel to the split listen
   assert.equal(lines.at(-2), "}");
   assert.throws(() => buildRouterRuleset({ tunnelInterface: "bnd0", splitPort: 0 }), /splitPort/);
 });
+
+Deno.test("router ruleset guards the split port, with or without the redirect", () => {
+  const guard = "\t\ttcp dport 65010 ct status & dnat == 0 reject with tcp reset";
+  assert.ok(!/split_guard|reject/.test(buildRouterRuleset({ tunnelInterface: "bnd0" })));
+  const guarded = buildRouterRuleset({
+    tunnelInterface: "bnd0",
+    splitPort: 65010,
+    splitRedirect: false,
+  }).split("\n");
+  assert.ok(guarded.includes("\t\ttype filter hook input priority filter; policy accept;"));
+  assert.ok(guarded.includes(guard));
+  assert.ok(!guarded.some((l) => /redirect/.test(l)), "no redirect while the split waits");
+  const on = buildRouterRuleset({ tunnelInterface: "bnd0", splitPort: 65010 }).split("\n");
+  assert.ok(on.includes(guard));
+  assert.ok(on.some((l) => /redirect to :65010/.test(l)));
+});
