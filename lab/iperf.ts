@@ -19,6 +19,8 @@ export interface IperfRun {
   port?: number;
   /** Parallel streams. @default 1 */
   parallel?: number;
+  /** The client's source address (`-B`): on the lab's router, it picks the WAN. */
+  bind?: string;
   /** Server sends, client receives (`-R`). @default false */
   reverse?: boolean;
   /**
@@ -178,6 +180,7 @@ async function iperf(
       "3000",
       "-J",
       ...(run.reverse ? ["-R"] : []),
+      ...(run.bind ? ["-B", run.bind] : []),
       ...(run.omitSeconds ? ["-O", String(run.omitSeconds)] : []),
       ...extra,
     ];
