@@ -13,7 +13,10 @@ import { checkInterface } from "./vps_ruleset.ts";
 export interface RouterRulesetOptions {
   /** The TUN device (config `interface.name`). */
   tunnelInterface: string;
-  /** The TCP split listener's port: guarded, and with `splitRedirect`, TCP routed into the tunnel is redirected there. */
+  /**
+   * The TCP split listener's port: guarded (only redirected connections reach it), and with
+   * `splitRedirect`, TCP routed into the tunnel is redirected there.
+   */
   splitPort?: number;
   /** Redirect to `splitPort` (the VPS offers its end). @default true */
   splitRedirect?: boolean;
