@@ -82,8 +82,8 @@ export class OpenSslAead extends RawAeadBackend {
   /** The library file actually opened ("libcrypto.so.3", ...), for status output. */
   readonly libraryFile: string;
   readonly #library: Deno.DynamicLibrary<typeof SYMBOLS>;
-  readonly #sealCtx: Deno.PointerValue;
-  readonly #openCtx: Deno.PointerValue;
+  readonly #sealer: CipherContext;
+  readonly #opener: CipherContext;
   /**
    * The backend's own buffers live in one off-heap arena and go to libcrypto as pointers made
    * once: a typed-array ("buffer") argument costs the FFI call about 40 ns more each.
@@ -95,11 +95,6 @@ export class OpenSslAead extends RawAeadBackend {
   readonly #finalPointer: Deno.PointerValue;
   /** A one-entry OSSL_PARAM list naming the tag buffer. */
   readonly #tagParams: Deno.PointerValue;
-  /** The key each context was last given; an init with the same key sets only the nonce. */
-  readonly #sealKey = new Uint8Array(KEY_BYTES);
-  readonly #openKey = new Uint8Array(KEY_BYTES);
-  #sealKeyed = false;
-  #openKeyed = false;
   #closed = false;
 
   private constructor(library: Deno.DynamicLibrary<typeof SYMBOLS>, libraryFile: string) {
@@ -130,12 +125,10 @@ export class OpenSslAead extends RawAeadBackend {
     this.#tagParams = pointer(PARAMS_AT, 2 * OSSL_PARAM_WORDS * 8);
     const s = library.symbols;
     const cipher = s.EVP_chacha20_poly1305();
-    this.#sealCtx = s.EVP_CIPHER_CTX_new();
-    this.#openCtx = s.EVP_CIPHER_CTX_new();
+    this.#sealer = new CipherContext(s, ENCRYPT);
+    this.#opener = new CipherContext(s, DECRYPT);
     // Bind the cipher once; per packet only the key and nonce are set.
-    const bound = cipher !== null && this.#sealCtx !== null && this.#openCtx !== null &&
-      s.EVP_CipherInit_ex(this.#sealCtx, cipher, null, null, null, ENCRYPT) === 1 &&
-      s.EVP_CipherInit_ex(this.#openCtx, cipher, null, null, null, DECRYPT) === 1;
+    const bound = cipher !== null && this.#sealer.bind(cipher) && this.#opener.bind(cipher);
     if (!bound) {
       this.#freeContexts();
       throw new Error("libcrypto: could not set up a ChaCha20-Poly1305 cipher context");
@@ -169,16 +162,10 @@ export class OpenSslAead extends RawAeadBackend {
     // Checked: the C side would read or write past the JS buffers (or use freed contexts).
     checkAeadCall("openssl seal", this.#closed, key, nonce, dst, n + TAG_BYTES);
     const s = this.#library.symbols;
-    const ctx = this.#sealCtx;
+    const ctx = this.#sealer.ctx;
     const outl = this.#outLengthPointer;
     this.#nonce.set(nonce);
-    const rekey = !this.#sealKeyed || !sameKey(key, this.#sealKey);
-    let ok = s.EVP_CipherInit_ex(ctx, null, null, rekey ? key : null, this.#noncePointer, ENCRYPT);
-    if (rekey) {
-      this.#sealKey.set(key);
-      this.#sealKeyed = ok === 1;
-    }
-    if (aad.length > 0) ok &= s.EVP_CipherUpdate(ctx, null, outl, aad, aad.length);
+    let ok = this.#sealer.start(key, this.#noncePointer, aad, outl);
     // An empty update is skipped: a zero-length view may not have a valid data pointer.
     if (n > 0) ok &= s.EVP_CipherUpdate(ctx, dst, outl, src, n);
     ok &= s.EVP_CipherFinal_ex(ctx, this.#finalPointer, outl);
@@ -204,16 +191,10 @@ export class OpenSslAead extends RawAeadBackend {
     // allocate a subarray per packet.
     for (let i = 0; i < TAG_BYTES; i++) tag[i] = src[n + i];
     const s = this.#library.symbols;
-    const ctx = this.#openCtx;
+    const ctx = this.#opener.ctx;
     const outl = this.#outLengthPointer;
     this.#nonce.set(nonce);
-    const rekey = !this.#openKeyed || !sameKey(key, this.#openKey);
-    let ok = s.EVP_CipherInit_ex(ctx, null, null, rekey ? key : null, this.#noncePointer, DECRYPT);
-    if (rekey) {
-      this.#openKey.set(key);
-      this.#openKeyed = ok === 1;
-    }
-    if (aad.length > 0) ok &= s.EVP_CipherUpdate(ctx, null, outl, aad, aad.length);
+    let ok = this.#opener.start(key, this.#noncePointer, aad, outl);
     if (n > 0) ok &= s.EVP_CipherUpdate(ctx, dst, outl, src, n);
     ok &= s.EVP_CIPHER_CTX_set_params(ctx, this.#tagParams);
     // EVP_CipherFinal_ex is where the tag is compared (in constant time).
@@ -230,11 +211,52 @@ export class OpenSslAead extends RawAeadBackend {
 
   #freeContexts(): void {
     this.#closed = true;
-    this.#sealKey.fill(0);
-    this.#openKey.fill(0);
-    const s = this.#library.symbols;
-    if (this.#sealCtx !== null) s.EVP_CIPHER_CTX_free(this.#sealCtx);
-    if (this.#openCtx !== null) s.EVP_CIPHER_CTX_free(this.#openCtx);
+    this.#sealer.free();
+    this.#opener.free();
+  }
+}
+
+/**
+ * One direction's cipher context and the key it was last given: an init with that same key
+ * sets only the nonce.
+ */
+class CipherContext {
+  readonly ctx: Deno.PointerValue;
+  readonly #symbols: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+  readonly #enc: number;
+  readonly #key = new Uint8Array(KEY_BYTES);
+  #keyed = false;
+
+  constructor(symbols: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], enc: number) {
+    this.#symbols = symbols;
+    this.#enc = enc;
+    this.ctx = symbols.EVP_CIPHER_CTX_new();
+  }
+
+  /** Binds the cipher to the context; false if either is missing or libcrypto refuses. */
+  bind(cipher: Deno.PointerValue): boolean {
+    return this.ctx !== null &&
+      this.#symbols.EVP_CipherInit_ex(this.ctx, cipher, null, null, null, this.#enc) === 1;
+  }
+
+  /** Starts a message: the nonce (and the key if it changed), then the additional data. */
+  start(key: Uint8Array, nonce: Deno.PointerValue, aad: Uint8Array, outl: Deno.PointerValue) {
+    const s = this.#symbols;
+    const rekey = !this.#keyed || !sameKey(key, this.#key);
+    let ok = s.EVP_CipherInit_ex(this.ctx, null, null, rekey ? key : null, nonce, this.#enc);
+    if (rekey) {
+      this.#key.set(key);
+      this.#keyed = ok === 1;
+    }
+    if (aad.length > 0) ok &= s.EVP_CipherUpdate(this.ctx, null, outl, aad, aad.length);
+    return ok;
+  }
+
+  /** Zeroes the key copy and frees the context. */
+  free(): void {
+    this.#key.fill(0);
+    this.#keyed = false;
+    if (this.ctx !== null) this.#symbols.EVP_CIPHER_CTX_free(this.ctx);
   }
 }
 
