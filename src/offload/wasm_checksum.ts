@@ -121,7 +121,7 @@ const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const name = (text: string) => vector([...new TextEncoder().encode(text)].map((b) => [b]));
 
-// sum(p: i32, len: i32) -> i32; locals: end i32, lanes v128, total i64.
+// sum(p: i32, len: i32) -> i32; locals: limit i32, lanes v128, total i64.
 const P = 0;
 const LEN = 1;
 const LIMIT = 2;
@@ -131,8 +131,17 @@ const get = (local: number) => [LOCAL_GET, local];
 const set = (local: number) => [LOCAL_SET, local];
 const i32 = (n: number) => [I32_CONST, ...sleb(n)];
 
-/** `while (p < LIMIT) { step; p += stride }`. */
-const loopUntilLimit = (step: number[], stride: number) => [
+/**
+ * `limit = p + (len & -stride); while (p < limit) { step; p += stride }`: the whole strides of
+ * `len` bytes from `p` (stride a power of two).
+ */
+const loopInStrides = (stride: number, step: number[]) => [
+  ...get(P),
+  ...get(LEN),
+  ...i32(-stride),
+  I32_AND,
+  I32_ADD,
+  ...set(LIMIT),
   BLOCK,
   EMPTY,
   LOOP,
@@ -153,15 +162,18 @@ const loopUntilLimit = (step: number[], stride: number) => [
   END,
 ];
 
+/** `total += u64(value)`, where `value` is the i32 that `push` leaves on the stack. */
+const addToTotal = (push: number[]) => [
+  ...get(TOTAL),
+  ...push,
+  I64_EXTEND_I32_U,
+  I64_ADD,
+  ...set(TOTAL),
+];
+
 const SUM_BODY = [
   // 16 bytes at a time into the four lanes.
-  ...get(P),
-  ...get(LEN),
-  ...i32(-16),
-  I32_AND,
-  I32_ADD,
-  ...set(LIMIT),
-  ...loopUntilLimit([
+  ...loopInStrides(16, [
     ...get(LANES),
     ...get(P),
     ...V128_LOAD,
@@ -169,50 +181,22 @@ const SUM_BODY = [
     ...I32X4_EXTADD_PAIRWISE_I16X8_U,
     ...I32X4_ADD,
     ...set(LANES),
-  ], 16),
+  ]),
   // The rest (< 16 bytes): 16-bit words, then an odd last byte.
   ...get(LEN),
   ...i32(15),
   I32_AND,
   ...set(LEN),
-  ...get(P),
-  ...get(LEN),
-  ...i32(-2),
-  I32_AND,
-  I32_ADD,
-  ...set(LIMIT),
-  ...loopUntilLimit([
-    ...get(TOTAL),
-    ...get(P),
-    I32_LOAD16_U,
-    ...ANY_ALIGN,
-    I64_EXTEND_I32_U,
-    I64_ADD,
-    ...set(TOTAL),
-  ], 2),
+  ...loopInStrides(2, addToTotal([...get(P), I32_LOAD16_U, ...ANY_ALIGN])),
   ...get(LEN),
   ...i32(1),
   I32_AND,
   IF,
   EMPTY,
-  ...get(TOTAL),
-  ...get(P),
-  I32_LOAD8_U,
-  ...ANY_ALIGN,
-  I64_EXTEND_I32_U,
-  I64_ADD,
-  ...set(TOTAL),
+  ...addToTotal([...get(P), I32_LOAD8_U, ...ANY_ALIGN]),
   END,
   // total += each lane.
-  ...[0, 1, 2, 3].flatMap((lane) => [
-    ...get(TOTAL),
-    ...get(LANES),
-    ...I32X4_EXTRACT_LANE,
-    lane,
-    I64_EXTEND_I32_U,
-    I64_ADD,
-    ...set(TOTAL),
-  ]),
+  ...[0, 1, 2, 3].flatMap((lane) => addToTotal([...get(LANES), ...I32X4_EXTRACT_LANE, lane])),
   // Fold with end-around carry: below 2^35, three folds reach 16 bits.
   ...[0, 1, 2].flatMap(() => [
     ...get(TOTAL),
