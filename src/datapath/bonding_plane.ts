@@ -67,6 +67,8 @@ export function newBondingCounters() {
     probeEchoesSent: 0,
     probeEchoesRejected: 0,
     receiveReportsReceived: 0,
+    /** Reports that arrived after a newer one (overtaken on a faster path), ignored. */
+    receiveReportsLate: 0,
     /** Hellos naming a link id beyond the paths a peer may have. */
     linkIdsUnsupported: 0,
     bondedPeers: 0,
@@ -449,7 +451,9 @@ export class BondingPlane {
         return;
       case "receive-report":
         this.counters.receiveReportsReceived++;
-        this.#monitors.get(peer)?.onReport(now, frame);
+        if (this.#monitors.get(peer)?.onReport(now, frame) === false) {
+          this.counters.receiveReportsLate++;
+        }
         return;
       case "forward-sync":
         return this.#onForwardSync(peer, frame);

@@ -37,6 +37,11 @@ import {
 
 /** A report interval stretched by less than this many times the path's jitter is not saturated. */
 const JITTER_SLACK = 2;
+/**
+ * A report this much older than the newest one handled (by the peer's clock) is not overtaken
+ * but from a restarted peer, whose clock began again: the paths' delays differ by far less.
+ */
+const REPORT_RESTART_MS = 10_000;
 
 /**
  * Sends `frame` on path `path` (from `socket` to `to`; to null: the peer's endpoint), or with
@@ -83,6 +88,8 @@ export class PeerPathMonitor {
   readonly #ids = Array.from({ length: PATHS_PER_PEER }, (_, i) => i);
   #nextReportAt = -Infinity;
   #reportedPackets = 0;
+  /** reportTime of the newest report handled. */
+  #lastReportTime = -Infinity;
 
   constructor(peer: number, send: PathSend) {
     this.peer = peer;
@@ -183,7 +190,15 @@ export class PeerPathMonitor {
     return path !== undefined && path.health.onProbeEcho(now, echo.seq, echo.sentAt, echo.holdMs);
   }
 
-  onReport(now: number, report: ReceiveReport): void {
+  /**
+   * False when the report is older than one already handled, and ignored: reports are
+   * scheduled like data, so one may overtake another on a faster path, and the older one,
+   * handled after, would count the packets between the two twice.
+   */
+  onReport(now: number, report: ReceiveReport): boolean {
+    const t = report.reportTime;
+    if (t <= this.#lastReportTime && t > this.#lastReportTime - REPORT_RESTART_MS) return false;
+    this.#lastReportTime = t;
     for (const e of report.entries) {
       // Our measure of the path's jitter is of the peer's probes (the other direction): the
       // best estimate at hand of how much the link stretches intervals on its own.
@@ -197,5 +212,6 @@ export class PeerPathMonitor {
         slack,
       );
     }
+    return true;
   }
 }

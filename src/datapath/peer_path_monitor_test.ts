@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import type { ControlFrame, Probe } from "../bonding/control_frame_types.ts";
 import { PATH_DOWN, PATH_UP } from "../bonding/path_health.ts";
 import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
+import { PathSendLog } from "../bonding/path_send_log.ts";
 import { PathTable } from "../bonding/path_table.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
-import { PATHS_PER_PEER } from "./bonded_sender.ts";
+import { PATHS_PER_PEER, SEND_LOG_ENTRIES } from "./bonded_sender.ts";
 import { PeerPathMonitor } from "./peer_path_monitor.ts";
 import { REPORT_INTERVAL_MS } from "../bonding/path_health.ts";
 
@@ -75,13 +76,59 @@ Deno.test("path monitor: receive reports while data arrives, at most every repor
   assert.equal(reports().length, 0, "within the interval of the last look");
   monitor.tick(REPORT_INTERVAL_MS);
   const [r] = reports();
-  assert.equal(r.path, -1, "scheduled like data");
+  assert.equal(r.path, -1, "no path up: scheduled like data");
   assert.deepEqual(
     r.frame.type === "receive-report" && r.frame.entries.map((e) => [e.pathId, e.highestCounter]),
     [[0, 17]],
   );
   monitor.tick(2 * REPORT_INTERVAL_MS);
   assert.equal(reports().length, 1, "nothing new arrived");
+});
+
+/** Admits paths 0..n-1 with echoes (RTT 10 ms) and returns the time after. */
+function admit(monitor: PeerPathMonitor, sent: Sent[], n: number): number {
+  for (let p = 0; p < n; p++) monitor.setPath(0, p, `wan${p + 1}`, p, null, 1);
+  let t = 0;
+  for (; t <= 100; t += 10) {
+    monitor.tick(t);
+    for (const s of sent.splice(0)) {
+      if (s.frame.type !== "probe") continue;
+      const { pathId, seq, sentAt } = s.frame;
+      monitor.onEcho(t + 10, { type: "probe-echo", pathId, seq, sentAt, holdMs: 0 });
+    }
+  }
+  monitor.tick(t);
+  for (let p = 0; p < n; p++) assert.equal(monitor.table.state[p], PATH_UP);
+  return t;
+}
+
+Deno.test("path monitor: a report overtaken by a newer one is ignored; a restarted peer's clock is not", () => {
+  const { sent, monitor } = setup();
+  let t = admit(monitor, sent, 1);
+  const log = new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[0]);
+  for (let c = 0; c < 100; c++) log.record(c, 1000, t);
+  const report = (reportTime: number, highestCounter: number, packets: number) =>
+    monitor.onReport(t, {
+      type: "receive-report",
+      reportTime,
+      entries: [{ pathId: 0, packets, bytes: packets * 1000, highestCounter, highestAt: t }],
+    });
+  const health = monitor.paths[0]!.health;
+  t += 10;
+  assert.equal(report(50_000, 49, 50), true);
+  t += 10;
+  assert.equal(report(50_025, 99, 100), true);
+  const lossBefore = health.loss.rate(t);
+  // The first report, overtaken on a faster path by the second: it would count packets
+  // 50..99 twice.
+  t += 10;
+  assert.equal(report(50_000, 49, 50), false);
+  assert.equal(report(50_025, 99, 100), false, "the same report twice is no news");
+  assert.equal(health.loss.rate(t), lossBefore);
+  assert.equal(health.stats.reports, 2);
+  // The peer restarted: its clock began again.
+  assert.equal(report(30, 0, 1), true);
+  assert.equal(health.stats.reports, 3);
 });
 
 Deno.test("path monitor: the peer's probes set the reorder timeout from the delay spread", () => {
