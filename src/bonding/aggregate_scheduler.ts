@@ -38,6 +38,7 @@ export interface AggregateOptions {
 export class AggregateScheduler {
   readonly mode = "aggregate";
   drops = 0;
+  readonly again = 0;
   /** When the last picked packet may leave (>= now). */
   departure = 0;
   readonly probeGain: number;

@@ -172,7 +172,7 @@ Deno.test("bonding pieces together: aggregate over three links, a link cut, noth
     }
     health.forEach((h, p) => {
       h.tick(now);
-      table.publish(p, h);
+      table.publish(p, h, now);
     });
     if (downAt === Infinity && health[0].state === PATH_DOWN && now > cutAt) downAt = now;
   }

@@ -8,6 +8,7 @@ import type { PathTable } from "./path_table.ts";
 export class FailoverScheduler {
   readonly mode = "failover";
   drops = 0;
+  readonly again = 0;
   readonly #table: PathTable;
 
   constructor(table: PathTable) {

@@ -29,9 +29,11 @@ export class PathTable {
   readonly weight: Float64Array;
   /** Stable identity of the path (its link id): pinned hashing keys on it, not the index. */
   readonly id: Int32Array;
+  /** Fraction of the path's datagrams lost, 0..1 (redundant mode sizes its copies by it). */
+  readonly loss: Float64Array;
 
   static bytesFor(capacity: number): number {
-    return capacity * (4 + 8 + 8 + 8 + 4);
+    return capacity * (8 + 8 + 8 + 8 + 4 + 4);
   }
 
   /**
@@ -56,6 +58,8 @@ export class PathTable {
     at += 8 * capacity;
     this.weight = new Float64Array(buf, at, capacity);
     at += 8 * capacity;
+    this.loss = new Float64Array(buf, at, capacity);
+    at += 8 * capacity;
     this.state = new Int32Array(buf, at, capacity);
     at += 4 * capacity;
     this.id = new Int32Array(buf, at, capacity);
@@ -68,20 +72,29 @@ export class PathTable {
   /** Sets one path's fields; used by the control plane and by tests. */
   set(
     p: number,
-    fields: { state?: PathState; rate?: number; owd?: number; weight?: number; id?: number },
+    fields: {
+      state?: PathState;
+      rate?: number;
+      owd?: number;
+      weight?: number;
+      id?: number;
+      loss?: number;
+    },
   ): void {
     if (fields.state !== undefined) this.state[p] = fields.state;
     if (fields.rate !== undefined) this.rate[p] = fields.rate;
     if (fields.owd !== undefined) this.owd[p] = fields.owd;
     if (fields.weight !== undefined) this.weight[p] = fields.weight;
     if (fields.id !== undefined) this.id[p] = fields.id;
+    if (fields.loss !== undefined) this.loss[p] = fields.loss;
   }
 
-  /** Copies what a path's health has measured into entry `p`. */
-  publish(p: number, health: PathHealth): void {
+  /** Copies what a path's health has measured by `now` into entry `p`. */
+  publish(p: number, health: PathHealth, now: number): void {
     this.state[p] = health.state;
     this.rate[p] = health.rate.rate;
     this.owd[p] = health.owdMs;
+    this.loss[p] = health.loss.rate(now);
   }
 
   /**

@@ -21,6 +21,7 @@ export function mix32(h: number): number {
 export class PinnedScheduler {
   readonly mode = "pinned";
   drops = 0;
+  readonly again = 0;
   readonly #table: PathTable;
 
   constructor(table: PathTable) {

@@ -4,8 +4,8 @@
  *  - aggregate (default): the path where the packet is expected to arrive first, each path
  *    paced near its measured rate (aggregate_scheduler.ts);
  *  - pinned: each flow on one path, by weight, so a flow never reorders (pinned_scheduler.ts);
- *  - redundant: every packet on every live path, the receiver keeps the first copy
- *    (redundant_scheduler.ts);
+ *  - redundant: every packet on every live path, a second copy on some when one each is not
+ *    enough against the paths' loss; the receiver keeps the first copy (redundant_scheduler.ts);
  *  - failover: everything on the first usable path in configured order (failover_scheduler.ts).
  *
  * `pick` returns a bitmask of path indexes into the PathTable (bit p = send on path p; one bit
@@ -26,6 +26,8 @@ export interface Scheduler {
   readonly mode: SchedulerMode;
   /** Packets dropped because no path could take them. */
   readonly drops: number;
+  /** Paths that carry a second copy of the packet last picked (redundant mode; else 0). */
+  readonly again: number;
   pick(now: number, packetBytes: number, flowHash: number): number;
 }
 

@@ -156,6 +156,59 @@ Deno.test("redundant mode sends every packet on every live path", () => {
   assert.equal(s.pick(0, 100, 0), 0b011);
 });
 
+/**
+ * Offers `mbps` of 1250-byte packets to a redundant scheduler for one second from `from` ms and
+ * returns the second-copy mask of the last packet.
+ */
+function redundantAgain(s: ReturnType<typeof createScheduler>, mbps: number, from = 0): number {
+  const gap = (1250 / (mbps * MBIT)) * 1000;
+  let mask = 0;
+  for (let now = from; now < from + 1000; now += gap) mask = s.pick(now, 1250, 0);
+  assert.notEqual(mask, 0);
+  return s.again;
+}
+
+Deno.test("redundant mode adds second copies when one per path leaves more than 0.1 % lost", () => {
+  // Profile C: 50 and 25 Mbit/s, each losing 5 %: one copy each leaves 0.25 %.
+  const t = new PathTable(2);
+  t.set(0, { state: PATH_UP, rate: 50 * MBIT, owd: 5, loss: 0.05 });
+  t.set(1, { state: PATH_UP, rate: 25 * MBIT, owd: 120, loss: 0.04 });
+  const s = createScheduler("redundant", t);
+  assert.equal(s.pick(0, 1250, 0), 0b11);
+  assert.equal(redundantAgain(s, 5), 0b10, "the least lossy path with room: 0.05 x 0.04 x 0.04");
+  // Traffic that two copies would push past 80 % of the slower path: only the faster one.
+  assert.equal(redundantAgain(s, 12, 1000), 0b01);
+  // ...and past 80 % of both: none (a second copy must not fill the path).
+  assert.equal(redundantAgain(s, 24, 2000), 0);
+  // Back to light traffic: the copies return with the next whole window.
+  assert.equal(redundantAgain(s, 5, 3000), 0b10);
+  // Losses that one copy per path covers: none.
+  t.set(0, { loss: 0.02 });
+  assert.equal(redundantAgain(s, 5, 4000), 0, "0.02 x 0.04 = 0.08 %");
+  // Heavy loss: a second copy everywhere there is room, even if that is still not enough.
+  t.set(0, { loss: 0.3 });
+  t.set(1, { loss: 0.3 });
+  assert.equal(redundantAgain(s, 5, 5000), 0b11);
+  // A path that is down carries neither copy.
+  t.set(1, { state: PATH_DOWN });
+  assert.equal(s.pick(6000, 1250, 0), 0b01);
+  assert.equal(s.again, 0b01);
+  // Three paths losing 5 % each are enough on their own.
+  const three = profileA();
+  for (let p = 0; p < 3; p++) three.set(p, { loss: 0.05 });
+  assert.equal(redundantAgain(createScheduler("redundant", three), 5), 0);
+});
+
+Deno.test("only redundant mode sends second copies", () => {
+  for (const mode of ["aggregate", "pinned", "failover"] as const) {
+    const t = profileA();
+    for (let p = 0; p < 3; p++) t.set(p, { loss: 0.3 });
+    const s = createScheduler(mode, t);
+    for (let now = 0; now < 100; now++) s.pick(now, 1250, now);
+    assert.equal(s.again, 0, mode);
+  }
+});
+
 Deno.test("failover uses the first up path in configured order and returns to it", () => {
   const t = profileA();
   const s = createScheduler("failover", t);

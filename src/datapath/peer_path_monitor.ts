@@ -163,7 +163,7 @@ export class PeerPathMonitor {
         const probe: Probe = { type: "probe", pathId: p, seq: h.takeProbe(now), sentAt: now };
         this.#send(p, path.socket, path.endpoint, probe);
       }
-      this.table.publish(p, h);
+      this.table.publish(p, h, now);
       if (h.state !== PATH_DOWN) alive |= 1 << p;
     }
     this.#reorder.set(this.spread.timeoutMs(now), alive);

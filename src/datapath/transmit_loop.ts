@@ -79,6 +79,8 @@ export function newTransmitIoStats() {
     txSchedulerDrops: 0,
     /** Bonded peers' packets sent on their paths (a redundant copy counts once per path). */
     txPathDatagrams: 0,
+    /** Of those, second copies on a path (redundant mode against loss). */
+    txSecondCopies: 0,
     /** Bonded peers' packets sent the plain way because no path was usable. */
     txNoUsablePath: 0,
     /** TCP split subflow packets sent on their own path (subflow_ports.ts). */
@@ -137,6 +139,8 @@ export class TransmitLoop {
   #pathSocket = -1;
   /** The paths the scheduler chose for the packet being sealed (0: the plain way). */
   #mask = 0;
+  /** Those of them that carry a second copy (redundant mode). */
+  #again = 0;
   /** That frame's path index (its send log records it), -1 if none. */
   #pathIndex = -1;
   /** When the current batch began (the scheduler's clock). */
@@ -453,31 +457,20 @@ export class TransmitLoop {
       return;
     }
     const mask = this.#mask;
+    const again = this.#again;
     this.#mask = 0;
+    this.#again = 0;
     const pinned = this.#splitPinned;
     this.#splitPinned = false;
     if (bonded !== undefined) {
       if (mask !== 0) {
         const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
-        const sentAt = bonded.sentAt(this.#clock);
-        let rest = mask;
-        while (rest !== 0) {
-          const p = 31 - Math.clz32(rest);
-          rest &= ~(1 << p);
-          const socket = bonded.socket[p];
-          if (socket < 0) continue;
-          this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
-          // A pinned subflow packet left when its congestion control sent it (no pacing), and
-          // any subflow's loss is that congestion control's doing, not the path's: the
-          // receiver, which tells subflows by their port too, leaves them out the same way.
-          bonded.logs[p].record(
-            counter,
-            datagram.length,
-            pinned ? this.#clock : sentAt,
-            this.#clock,
-            this.#subflow < 0,
-          );
-          this.#io.txPathDatagrams++;
+        const sentAt = pinned ? this.#clock : bonded.sentAt(this.#clock);
+        this.#onPaths(bonded, mask, to, datagram, counter, sentAt);
+        // The second copies follow the first ones, each recorded too: the receiver counts
+        // every copy that arrives on a path, so the path's loss stays a per-datagram figure.
+        if (again !== 0) {
+          this.#io.txSecondCopies += this.#onPaths(bonded, again, to, datagram, counter, sentAt);
         }
         return;
       }
@@ -487,12 +480,41 @@ export class TransmitLoop {
   }
 
   /**
+   * Queues the datagram on every path of `mask` that has a socket, recorded in each path's send
+   * log. Returns how many paths took it.
+   */
+  #onPaths(
+    bonded: BondedSender,
+    mask: number,
+    to: Endpoint,
+    datagram: Uint8Array,
+    counter: number,
+    sentAt: number,
+  ): number {
+    let sent = 0;
+    for (let rest = mask; rest !== 0; rest &= rest - 1) {
+      const p = 31 - Math.clz32(rest & -rest);
+      const socket = bonded.socket[p];
+      if (socket < 0) continue;
+      this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
+      // A pinned subflow packet left when its congestion control sent it (no pacing), and
+      // any subflow's loss is that congestion control's doing, not the path's: the
+      // receiver, which tells subflows by their port too, leaves them out the same way.
+      bonded.logs[p].record(counter, datagram.length, sentAt, this.#clock, this.#subflow < 0);
+      this.#io.txPathDatagrams++;
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
    * Before sealing: a bonded peer's packet gets its path(s) from the scheduler now (kept in
    * `#mask` for `#route`), or is refused before it takes a counter when every path is full.
    * No usable path at all: admitted, and sent the plain way.
    */
   #admit(peer: number, length: number): boolean {
     this.#mask = 0;
+    this.#again = 0;
     this.#splitPinned = false;
     const bonded = this.#bonded[peer];
     if (bonded === undefined || !bonded.usable()) return true;
@@ -514,6 +536,7 @@ export class TransmitLoop {
       return false;
     }
     this.#mask = mask;
+    this.#again = bonded.scheduler.again;
     return true;
   }
 
