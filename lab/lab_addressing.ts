@@ -42,14 +42,21 @@ export function cidrsOf(e: LinkEnd): string[] {
   return [`${e.v4}/${V4_PREFIX}`, `${e.v6}/${V6_PREFIX}`];
 }
 
-/** A veth link between two ends, with their addresses. */
-export async function joinEnds(lab: Lab, a: LinkEnd, b: LinkEnd, mtu: number): Promise<void> {
+/** A veth link between two ends, with their addresses (`offloads`: see Lab.link). */
+export async function joinEnds(
+  lab: Lab,
+  a: LinkEnd,
+  b: LinkEnd,
+  mtu: number,
+  offloads = false,
+): Promise<void> {
   await lab.link(a.host, b.host, {
     ifA: a.ifname,
     ifB: b.ifname,
     addrA: cidrsOf(a),
     addrB: cidrsOf(b),
     mtu,
+    offloads,
   });
 }
 

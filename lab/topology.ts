@@ -42,6 +42,12 @@ export interface Topology {
 export interface TopologyOptions {
   /** @default 1500 */
   mtu?: number;
+  /**
+   * The underlay links (router—inet—vps/srv) keep the kernel's checksum and segmentation
+   * offloads, as hosts with offloading NICs do; the LAN link never does (the router's TCP split
+   * and TUN take its frames). @default false
+   */
+  underlayOffloads?: boolean;
 }
 
 interface SubnetPlan {
@@ -91,10 +97,11 @@ export function describeTopology(opts: TopologyOptions = {}): Topology {
 export async function buildTopology(lab: Lab, opts: TopologyOptions = {}): Promise<Topology> {
   const t = describeTopology(opts);
   for (const host of Object.values(t.hosts)) await lab.addHost(host);
+  const offloads = opts.underlayOffloads ?? false;
   await join(lab, t.router.lan, t.lan.eth0, t.mtu);
-  await join(lab, t.router.wan, t.inet.router, t.mtu);
-  await join(lab, t.inet.vps, t.vps.eth0, t.mtu);
-  await join(lab, t.inet.srv, t.srv.eth0, t.mtu);
+  await join(lab, t.router.wan, t.inet.router, t.mtu, offloads);
+  await join(lab, t.inet.vps, t.vps.eth0, t.mtu, offloads);
+  await join(lab, t.inet.srv, t.srv.eth0, t.mtu, offloads);
   for (const host of [t.hosts.router, t.hosts.inet, t.hosts.vps]) await lab.enableForwarding(host);
   await defaultVia(lab, t.hosts.lan, t.router.lan);
   await defaultVia(lab, t.hosts.router, t.inet.router);

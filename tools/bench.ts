@@ -1,8 +1,10 @@
 /**
  * Benchmarks that print figures (never assert them):
  *   deno task bench crypto            AEAD backends, packets/s and Gbit/s (same as `bond bench crypto`)
- *   deno task bench tunnel [SECONDS] [--no-noble]
+ *   deno task bench tunnel [SECONDS] [--no-noble] [--wire-veths] [--repeat N]
  *                                     underlay vs wireguard-go vs bond, one run (root);
+ *                                     --wire-veths: underlay veths without checksum and
+ *                                     segmentation offloads (on by default, as on NICs);
  *                                     BOND_DATAPATH_OFFLOADS=none|gso|gro|gso,gro picks bond's
  *                                     socket offloads
  *   deno task bench bonding [SECONDS] [--profiles A,B,C] [--repeat N]
@@ -13,6 +15,12 @@
  *                                     state changes after the failover (with silent_ms)
  */
 const [what, arg] = Deno.args;
+
+/** `--repeat N`: runs per TCP figure (the median is shown). */
+function repeatArg(): number | undefined {
+  const at = Deno.args.indexOf("--repeat");
+  return at >= 0 ? Number(Deno.args[at + 1]) : undefined;
+}
 if (what === "crypto") {
   const { runCryptoBench } = await import("../src/crypto/bench.ts");
   await runCryptoBench();
@@ -25,6 +33,8 @@ if (what === "crypto") {
   await runTunnelBench({
     seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
     noble: !Deno.args.includes("--no-noble"),
+    underlayOffloads: !Deno.args.includes("--wire-veths"),
+    repeat: repeatArg(),
   });
 } else if (what === "bonding") {
   if (Deno.uid() !== 0) {
@@ -36,13 +46,11 @@ if (what === "crypto") {
   await runBondingBench({
     seconds: arg && !arg.startsWith("-") ? Number(arg) : undefined,
     profiles: at >= 0 ? Deno.args[at + 1]?.split(",") : undefined,
-    repeat: Deno.args.includes("--repeat")
-      ? Number(Deno.args[Deno.args.indexOf("--repeat") + 1])
-      : undefined,
+    repeat: repeatArg(),
   });
 } else {
   console.error(
-    "usage: deno task bench crypto | tunnel [SECONDS] [--no-noble] | bonding [SECONDS] [--profiles A,B,C] [--repeat N]",
+    "usage: deno task bench crypto | tunnel [SECONDS] [--no-noble] [--wire-veths] [--repeat N] | bonding [SECONDS] [--profiles A,B,C] [--repeat N]",
   );
   Deno.exit(2);
 }

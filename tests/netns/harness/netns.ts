@@ -47,6 +47,12 @@ export interface LinkOptions {
   ifA?: string;
   /** Interface name in b. @default a's host name */
   ifB?: string;
+  /**
+   * Keep the kernel's checksum and segmentation offloads (a veth's defaults), as between two
+   * hosts whose NICs offload: only for a link no userspace program takes frames off (see
+   * `link`). @default false
+   */
+  offloads?: boolean;
 }
 
 export interface LinkInfo {
@@ -173,8 +179,8 @@ export class Lab {
 
   /**
    * Joins two hosts by a veth pair, created inside the namespaces, with tx checksum, TSO and GSO
-   * offload off on both ends: userspace programs that take frames off a link (TUN, AF_PACKET)
-   * would otherwise forward partial checksums that the receiver drops.
+   * offload off on both ends (unless `offloads`): userspace programs that take frames off a link
+   * (TUN, AF_PACKET) would otherwise forward partial checksums that the receiver drops.
    */
   async link(a: string, b: string, opts: LinkOptions = {}): Promise<LinkInfo> {
     this.#assertOpen();
@@ -216,7 +222,9 @@ export class Lab {
     const ends = [[a, info.ifA, info.addrA], [b, info.ifB, info.addrB]] as const;
     for (const [host, ifname, addrs] of ends) {
       await this.ip(host, ["link", "set", "dev", ifname, "mtu", String(info.mtu)]);
-      await this.run(host, ["ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off"]);
+      if (!opts.offloads) {
+        await this.run(host, ["ethtool", "-K", ifname, "tx", "off", "tso", "off", "gso", "off"]);
+      }
       for (const cidr of addrs) await this.addAddress(host, ifname, cidr);
       await this.ip(host, ["link", "set", "dev", ifname, "up"]);
     }
