@@ -18,7 +18,14 @@ export interface TransportAead {
    */
   seal(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): void;
   /**
-   * Authenticates and decrypts `src` (ciphertext then tag) into `dst` (src.length - 16 bytes).
+   * `seal` in place: encrypts buf[0, length) and writes the tag right after it (`buf` must hold
+   * length + 16 bytes, and may be longer). The data path's form: the caller keeps one view per
+   * packet buffer and makes none per packet.
+   */
+  sealInPlace(key: Uint8Array, counter: number, buf: Uint8Array, length: number): void;
+  /**
+   * Authenticates and decrypts `src` (ciphertext then tag) into `dst` (at least src.length - 16
+   * bytes; only those are written).
    * Returns false, leaving `dst` unspecified, when the tag does not verify. Never throws on
    * bad input.
    */

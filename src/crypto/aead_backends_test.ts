@@ -216,12 +216,46 @@ for (const { name, load, ffi } of BACKENDS) {
     }
   });
 
+  t(
+    "sealInPlace seals the first bytes of a longer buffer, the tag after them, nothing more",
+    (b) => {
+      const key = crypto.getRandomValues(new Uint8Array(32));
+      for (const length of [0, 1, 64, 1400]) {
+        const plain = crypto.getRandomValues(new Uint8Array(length));
+        const buffer = new Uint8Array(length + 16 + 40).fill(0xee);
+        buffer.set(plain);
+        // A raw call with a nonce whose first bytes are not zero comes first: the transport
+        // nonce must not keep them.
+        b.sealRaw(
+          key,
+          new Uint8Array(12).fill(0xff),
+          new Uint8Array(0),
+          plain,
+          new Uint8Array(length + 16),
+        );
+        b.sealInPlace(key, 2 ** 32 + 7, buffer, length);
+        assert.equal(
+          toHex(buffer.subarray(0, length + 16)),
+          toHex(referenceSeal(key, 2 ** 32 + 7, plain)),
+          `len ${length}`,
+        );
+        assert.ok(buffer.subarray(length + 16).every((x) => x === 0xee), "the rest untouched");
+        // open writes only the plaintext's bytes into a longer destination.
+        const opened = new Uint8Array(length + 40).fill(0xdd);
+        assert.equal(b.open(key, 2 ** 32 + 7, buffer.subarray(0, length + 16), opened), true);
+        assert.deepEqual(opened.subarray(0, length), plain);
+        assert.ok(opened.subarray(length).every((x) => x === 0xdd), "open's tail untouched");
+      }
+    },
+  );
+
   if (ffi) {
     t("refuses buffers the C side would overrun", (b) => {
       const key = new Uint8Array(32);
       assert.throws(() => b.seal(key, 0, new Uint8Array(10), new Uint8Array(25)), RangeError);
       assert.throws(() => b.seal(new Uint8Array(16), 0, new Uint8Array(0), new Uint8Array(16)));
       assert.throws(() => b.open(key, 0, new Uint8Array(40), new Uint8Array(23)), RangeError);
+      assert.throws(() => b.sealInPlace(key, 0, new Uint8Array(40), 25), RangeError);
     });
 
     t("close is idempotent and a closed backend refuses work instead of crashing", (b) => {

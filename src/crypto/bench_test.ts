@@ -36,7 +36,7 @@ Deno.test("crypto bench stops a backend that rejects its own packets", async () 
   const candidates: AeadCandidate[] = [{
     name: "noble",
     load: () => ({
-      aead: { name: "noble", seal() {}, open: () => false },
+      aead: { name: "noble", seal() {}, sealInPlace() {}, open: () => false },
       source: "fake",
       close() {},
     }),

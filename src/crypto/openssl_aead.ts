@@ -13,7 +13,7 @@
  * The nonce, tag and out-parameters sit at fixed addresses and are passed as pointers; only
  * the packet's own bytes (and a new key) go as typed arrays.
  */
-import { checkAeadCall, KEY_BYTES, RawAeadBackend, TAG_BYTES } from "./raw_aead_backend.ts";
+import { checkAeadCall, KEY_BYTES, NO_AAD, RawAeadBackend, TAG_BYTES } from "./raw_aead_backend.ts";
 import { requireSelfTest } from "./rfc8439_self_check.ts";
 import { type LibrarySource, openFirstLibrary } from "./shared_library.ts";
 
@@ -90,6 +90,7 @@ export class OpenSslAead extends RawAeadBackend {
    */
   readonly #tag: Uint8Array;
   readonly #nonce: Uint8Array;
+  readonly #nonceView: DataView;
   readonly #noncePointer: Deno.PointerValue;
   readonly #outLengthPointer: Deno.PointerValue;
   readonly #finalPointer: Deno.PointerValue;
@@ -108,6 +109,7 @@ export class OpenSslAead extends RawAeadBackend {
       Deno.UnsafePointer.of(new Uint8Array(arena, offset, length));
     this.#tag = new Uint8Array(arena, TAG_AT, TAG_BYTES);
     this.#nonce = new Uint8Array(arena, NONCE_AT, 12);
+    this.#nonceView = new DataView(arena, NONCE_AT, 12);
     this.#noncePointer = pointer(NONCE_AT, 12);
     // int *outl of the EVP calls; its value is not needed (ChaCha20 is a stream cipher).
     this.#outLengthPointer = pointer(OUT_LENGTH_AT, 4);
@@ -161,10 +163,25 @@ export class OpenSslAead extends RawAeadBackend {
     const n = src.length;
     // Checked: the C side would read or write past the JS buffers (or use freed contexts).
     checkAeadCall("openssl seal", this.#closed, key, nonce, dst, n + TAG_BYTES);
+    this.#nonce.set(nonce);
+    this.#seal(key, aad, src, dst, n);
+  }
+
+  /** The counter goes straight into the nonce in the arena, and `buf` to libcrypto whole. */
+  override sealInPlace(key: Uint8Array, counter: number, buf: Uint8Array, length: number): void {
+    checkAeadCall("openssl seal", this.#closed, key, this.#nonce, buf, length + TAG_BYTES);
+    // WireGuard's nonce: 4 zero bytes (a raw call may have left others there), the counter.
+    this.#nonceView.setUint32(0, 0, true);
+    this.#nonceView.setUint32(4, counter >>> 0, true);
+    this.#nonceView.setUint32(8, Math.floor(counter / 0x1_0000_0000), true);
+    this.#seal(key, NO_AAD, buf, buf, length);
+  }
+
+  /** Seals src[0, n) into dst with the nonce in the arena; the tag goes to dst[n, n + 16). */
+  #seal(key: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array, n: number): void {
     const s = this.#library.symbols;
     const ctx = this.#sealer.ctx;
     const outl = this.#outLengthPointer;
-    this.#nonce.set(nonce);
     let ok = this.#sealer.start(key, this.#noncePointer, aad, outl);
     // An empty update is skipped: a zero-length view may not have a valid data pointer.
     if (n > 0) ok &= s.EVP_CipherUpdate(ctx, dst, outl, src, n);

@@ -10,7 +10,7 @@ import { WireGuardNonce } from "./wireguard_nonce.ts";
 
 export const KEY_BYTES = 32;
 export const TAG_BYTES = 16;
-const NO_AAD = new Uint8Array(0);
+export const NO_AAD = new Uint8Array(0);
 
 export abstract class RawAeadBackend implements TransportAead, RawAead {
   abstract readonly name: string;
@@ -18,6 +18,11 @@ export abstract class RawAeadBackend implements TransportAead, RawAead {
 
   seal(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): void {
     this.sealRaw(key, this.#nonce.set(counter), NO_AAD, src, dst);
+  }
+
+  /** By views of `buf`; a backend whose calls take the buffer and a length overrides it. */
+  sealInPlace(key: Uint8Array, counter: number, buf: Uint8Array, length: number): void {
+    this.seal(key, counter, buf.subarray(0, length), buf.subarray(0, length + TAG_BYTES));
   }
 
   open(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): boolean {

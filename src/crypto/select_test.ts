@@ -47,7 +47,7 @@ function fake(name: AeadBackendName, works: boolean, log: string[]): AeadCandida
     load() {
       log.push(`load ${name}`);
       if (!works) throw new Error(`${name} broken`);
-      const aead: TransportAead = { name, seal() {}, open: () => false };
+      const aead: TransportAead = { name, seal() {}, sealInPlace() {}, open: () => false };
       return { aead, source: `${name}.so`, close: () => log.push(`close ${name}`) };
     },
   };

@@ -187,11 +187,11 @@ export class ReceiveLoop {
         nearExpiry: (_now, peer) => post({ type: "near-expiry", peer }),
       },
       {
-        writeToTunnel: (_peer, packet) => {
+        writeToTunnel: (_peer, packet, length) => {
           const bonded = this.#pending;
           if (bonded !== undefined) {
             this.#pending = undefined;
-            if (splitSubflowOf(packet, 0, packet.length, this.#splitSide) >= 0) {
+            if (splitSubflowOf(packet, 0, length, this.#splitSide) >= 0) {
               // A subflow rides one path, FIFO: it is in order already, and must not wait for
               // the other paths' counters (its congestion control would see their delay). Its
               // loss is its congestion control's doing, not the path's: not counted as such.
@@ -205,7 +205,7 @@ export class ReceiveLoop {
               bonded.prepare(this.#clock, this.#pendingPath, false);
               bonded.reorder.pass(this.#clock, this.#pendingCounter, this.#pendingPath);
               io.rxSplitBypass++;
-              this.#toTunnel(packet, packet.length);
+              this.#toTunnel(packet, length);
               return;
             }
             bonded.counts.count(
@@ -221,11 +221,11 @@ export class ReceiveLoop {
               this.#pendingPath,
               packet,
               0,
-              packet.length,
+              length,
             );
             return;
           }
-          this.#toTunnel(packet, packet.length);
+          this.#toTunnel(packet, length);
         },
         transport: (peer, counter, bytes, created, duplicate) => {
           const bonded = this.#bonded[peer];

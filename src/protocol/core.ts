@@ -113,7 +113,7 @@ export class Core {
         nearExpiry: (now, p) => toControl().nearExpiry(now, p),
       },
       {
-        writeToTunnel: (p, packet) => sink.writeToTunnel(peerOf(p), packet),
+        writeToTunnel: (p, buf, length) => sink.writeToTunnel(peerOf(p), buf.subarray(0, length)),
         control: sink.control &&
           ((p, payload, from) => sink.control!(peerOf(p), payload, from)),
       },

@@ -84,8 +84,11 @@ export interface ReceiverConfig {
 
 /** Where opened packets go. Buffers are borrowed: valid only during the call. */
 export interface ReceiverSink {
-  /** A decrypted, checked IP packet for the TUN device. */
-  writeToTunnel(peer: number, packet: Uint8Array): void;
+  /**
+   * A decrypted, checked IP packet for the TUN device: buf[0, length) (the receiver's whole
+   * plaintext buffer, so that no view is made per packet).
+   */
+  writeToTunnel(peer: number, buf: Uint8Array, length: number): void;
   /**
    * A decrypted payload whose first nibble is not 4 or 6 (a bond control frame). It still
    * carries the sender's zero padding up to a multiple of 16: frames must encode their length.
@@ -230,9 +233,8 @@ export class TransportReceiver implements ReceiverControl {
     }
     const n = d.length - TRANSPORT_MIN_SIZE;
     const plain = this.#plain;
-    if (
-      !this.#aead.open(kp.key, counter, d.subarray(TRANSPORT_HEADER_SIZE), plain.subarray(0, n))
-    ) {
+    // The whole plaintext buffer: open writes its first n bytes, and a view would cost more.
+    if (!this.#aead.open(kp.key, counter, d.subarray(TRANSPORT_HEADER_SIZE), plain)) {
       this.stats.dropBadAuth++;
       return;
     }
@@ -283,7 +285,7 @@ export class TransportReceiver implements ReceiverControl {
       this.stats.dropDisallowedSource++;
       return;
     }
-    this.#sink.writeToTunnel(peer.index, plain.subarray(0, length));
+    this.#sink.writeToTunnel(peer.index, plain, length);
   }
 
   /** Roaming: authenticated packets from a new source move the peer's endpoint there. */

@@ -115,6 +115,8 @@ export class TransportSender implements SenderControl {
   readonly #padLimit: number;
   /** Staged packets, keepalives and control frames are sealed here. */
   readonly #tx = new Uint8Array(SEND_HEADROOM + MAX_CONTENT_SIZE + SEND_TAILROOM);
+  /** Each packet buffer from SEND_HEADROOM on (see #from). */
+  readonly #views = new WeakMap<Uint8Array, Uint8Array>();
 
   constructor(config: SenderConfig, events: SenderEvents, sink: SenderSink) {
     if (config.activity.length !== config.peers.length) {
@@ -228,6 +230,17 @@ export class TransportSender implements SenderControl {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * buf from `offset` on. Packets sit at SEND_HEADROOM in the data path's few long-lived
+   * buffers, whose views are kept: a view per packet cost more than the rest of the call.
+   */
+  #from(buf: Uint8Array, offset: number): Uint8Array {
+    if (offset !== SEND_HEADROOM) return buf.subarray(offset);
+    let view = this.#views.get(buf);
+    if (view === undefined) this.#views.set(buf, view = buf.subarray(offset));
+    return view;
+  }
+
   #peer(index: number, what: string): SendPeer {
     const peer = this.peers[index];
     if (peer === undefined) throw new RangeError(`${what}: no peer ${index}`);
@@ -295,12 +308,7 @@ export class TransportSender implements SenderControl {
     );
     buf.fill(0, offset + length, offset + padded);
     writeTransportHeader(buf, offset - SEND_HEADROOM, kp.remoteIndex, counter);
-    this.#aead.seal(
-      kp.key,
-      counter,
-      buf.subarray(offset, offset + padded),
-      buf.subarray(offset, offset + padded + 16),
-    );
+    this.#aead.sealInPlace(kp.key, counter, this.#from(buf, offset), padded);
     const datagram = buf.subarray(offset - SEND_HEADROOM, offset + padded + 16);
     if (length > 0) this.stats.transportSent++;
     else this.stats.keepalivesSent++;
