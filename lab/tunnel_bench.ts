@@ -8,7 +8,9 @@
  *     daemons at both ends (from /proc/<pid>/stat), RSS of bond under load;
  *   - a UDP flood at the highest rate with < 1 % loss, found by search: Gbit/s, packets/s,
  *     CPU seconds per GB.
- * Then bond's ratios to wireguard-go and to the underlay. Figures are printed, never asserted.
+ * wireguard-go and bond run side by side, their TCP runs taking turns (with --repeat, the ratio
+ * of each round is printed too). Then bond's ratios to wireguard-go and to the underlay.
+ * Figures are printed, never asserted.
  * The underlay veths keep the kernel's offloads unless --wire-veths (see TunnelBenchOptions).
  * BOND_DATAPATH_OFFLOADS ("none" or a list of gso, gro, tun) reaches the bond daemons and the
  * row names, to measure what each offload gains.
@@ -114,26 +116,37 @@ async function mssOf(lab: Lab, host: string, ifname: string): Promise<number> {
 type TcpRun = Omit<Row, "name" | "udp" | "tcpRuns">;
 
 /**
- * The path's TCP figures: after an unmeasured warm-up, `repeat` runs, the median by rate
- * (each run's CPU and RSS stay with it), and every run's rate.
+ * The paths' TCP figures, the paths' tunnels all up at once: after an unmeasured warm-up of
+ * each, `repeat` rounds of one run per path in turn, so that a spell of the shared host (its
+ * CPU steal comes and goes within minutes) falls on every path alike rather than on one. Per
+ * path: the median run by rate (each run's CPU and RSS stay with it) and every run's rate, in
+ * round order.
  */
 async function measureTcp(
   lab: Lab,
   topo: Topology,
-  path: PathUnderTest,
+  paths: PathUnderTest[],
   seconds: number,
   repeat: number,
-): Promise<TcpRun & { tcpRuns: number[] }> {
-  const run = { server: topo.hosts.vps, client: topo.hosts.router, address: path.address, seconds };
-  const mss = await mssOf(lab, topo.hosts.vps, path.receiveInterface);
-  // Every path first carries a flow that is not measured: start-up (a tunnel's first handshake,
-  // the JIT compiling bond's Workers) is not throughput. Measured on bond, the first 5-s run
-  // after start was 10-25 % below the next ones.
-  await iperfTcp(lab, { ...run, seconds: WARMUP_SECONDS });
-  const runs: TcpRun[] = [];
-  for (let i = 0; i < repeat; i++) runs.push(await measureTcpOnce(lab, path, run, mss));
-  const sorted = [...runs].sort((a, b) => a.tcp.gbps - b.tcp.gbps);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], tcpRuns: runs.map((r) => r.tcp.gbps) };
+): Promise<(TcpRun & { tcpRuns: number[] })[]> {
+  const setups = await Promise.all(paths.map(async (path) => ({
+    path,
+    run: { server: topo.hosts.vps, client: topo.hosts.router, address: path.address, seconds },
+    mss: await mssOf(lab, topo.hosts.vps, path.receiveInterface),
+  })));
+  // Start-up (a tunnel's first handshake, the JIT compiling bond's Workers) is not throughput.
+  // Measured on bond, the first 5-s run after start was 10-25 % below the next ones.
+  for (const s of setups) await iperfTcp(lab, { ...s.run, seconds: WARMUP_SECONDS });
+  const runs: TcpRun[][] = setups.map(() => []);
+  for (let i = 0; i < repeat; i++) {
+    for (const [k, s] of setups.entries()) {
+      runs[k].push(await measureTcpOnce(lab, s.path, s.run, s.mss));
+    }
+  }
+  return runs.map((r) => {
+    const sorted = [...r].sort((a, b) => a.tcp.gbps - b.tcp.gbps);
+    return { ...sorted[Math.floor((sorted.length - 1) / 2)], tcpRuns: r.map((x) => x.tcp.gbps) };
+  });
 }
 
 async function measureTcpOnce(
@@ -225,17 +238,24 @@ function pidsOf(...processes: { pid: number }[]): number[] {
   return processes.map((p) => p.pid);
 }
 
-async function measurePath(
+/** TCP of the paths together (see measureTcp), then each one's UDP rate search. */
+async function measurePaths(
   lab: Lab,
   topo: Topology,
-  path: PathUnderTest,
+  paths: PathUnderTest[],
   o: Required<TunnelBenchOptions>,
-): Promise<Row> {
+): Promise<Row[]> {
   const runs = o.repeat > 1 ? ` × ${o.repeat}` : "";
-  console.log(`  ${path.name}: TCP ${o.seconds} s${runs}, then the UDP rate search`);
-  const tcp = await measureTcp(lab, topo, path, o.seconds, o.repeat);
-  const udp = await searchUdp(lab, topo, path, o.udpProbeSeconds);
-  return { name: path.name, ...tcp, udp };
+  const names = paths.map((p) => p.name).join(paths.length > 2 ? ", " : " and ");
+  const turns = paths.length > 1 ? " in turn" : "";
+  console.log(`  ${names}: TCP ${o.seconds} s${runs}${turns}, then the UDP rate search`);
+  const tcp = await measureTcp(lab, topo, paths, o.seconds, o.repeat);
+  const rows: Row[] = [];
+  for (const [k, path] of paths.entries()) {
+    const udp = await searchUdp(lab, topo, path, o.udpProbeSeconds);
+    rows.push({ name: path.name, ...tcp[k], udp });
+  }
+  return rows;
 }
 
 export async function runTunnelBench(opts: TunnelBenchOptions = {}): Promise<void> {
@@ -259,51 +279,62 @@ export async function runTunnelBench(opts: TunnelBenchOptions = {}): Promise<voi
   );
 
   rows.push(
-    await measurePath(lab, topo, {
+    ...await measurePaths(lab, topo, [{
       name: "underlay (veth)",
       address: topo.vps.eth0.v4,
       receiveInterface: topo.vps.eth0.ifname,
       pids: [],
       rssPids: [],
-    }, o),
+    }], o),
   );
 
+  // wireguard-go and bond (automatic backend) up together, their TCP runs taking turns.
   const wg = await startReferenceTunnel(lab, topo);
   try {
-    rows.push(
-      await measurePath(lab, topo, {
-        name: "wireguard-go",
-        address: REFERENCE_TUNNEL.vps.v4,
-        receiveInterface: referenceIfname(lab, "vps"),
-        pids: pidsOf(wg.router.process, wg.vps.process),
-        rssPids: [],
-      }, o),
-    );
+    const wgPath: PathUnderTest = {
+      name: "wireguard-go",
+      address: REFERENCE_TUNNEL.vps.v4,
+      receiveInterface: referenceIfname(lab, "vps"),
+      pids: pidsOf(wg.router.process, wg.vps.process),
+      rssPids: [],
+    };
+    await withBond(lab, topo, "auto", async (bond) => {
+      rows.push(...await measurePaths(lab, topo, [wgPath, bond], o));
+    });
   } finally {
     await wg.stop();
   }
-
-  for (const crypto of o.noble ? ["auto", "noble"] : ["auto"]) {
-    // Tunnel routes only: the bench compares tunnels, not the full-tunnel routing.
-    const pair = await startBondPair(lab, topo, { crypto, defaultRoute: false });
-    try {
-      const aead = /crypto=(\S+)/.exec(pair.router.log())?.[1] ?? crypto;
-      const offloads = Deno.env.get(OFFLOADS_ENV);
-      const pids = pidsOf(pair.router.process, pair.vps.process);
-      rows.push(
-        await measurePath(lab, topo, {
-          name: offloads === undefined ? `bond (${aead})` : `bond (${aead}, ${offloads})`,
-          address: BOND_TUNNEL.vps.v4,
-          receiveInterface: BOND_TUNNEL.interfaceName,
-          pids,
-          rssPids: pids,
-        }, o),
-      );
-    } finally {
-      await pair.stop();
-    }
+  if (o.noble) {
+    await withBond(lab, topo, "noble", async (bond) => {
+      rows.push(...await measurePaths(lab, topo, [bond], o));
+    });
   }
   printTable(rows);
+}
+
+/** A bond pair with crypto backend `crypto`, as a path under test, for the time of `use`. */
+async function withBond(
+  lab: Lab,
+  topo: Topology,
+  crypto: string,
+  use: (path: PathUnderTest) => Promise<void>,
+): Promise<void> {
+  // Tunnel routes only: the bench compares tunnels, not the full-tunnel routing.
+  const pair = await startBondPair(lab, topo, { crypto, defaultRoute: false });
+  try {
+    const aead = /crypto=(\S+)/.exec(pair.router.log())?.[1] ?? crypto;
+    const offloads = Deno.env.get(OFFLOADS_ENV);
+    const pids = pidsOf(pair.router.process, pair.vps.process);
+    await use({
+      name: offloads === undefined ? `bond (${aead})` : `bond (${aead}, ${offloads})`,
+      address: BOND_TUNNEL.vps.v4,
+      receiveInterface: BOND_TUNNEL.interfaceName,
+      pids,
+      rssPids: pids,
+    });
+  } finally {
+    await pair.stop();
+  }
 }
 
 function printTable(rows: Row[]): void {
@@ -348,6 +379,17 @@ function printTable(rows: Row[]): void {
     console.log("\nTCP runs, Gbit/s (the table shows each path's median run):");
     for (const r of rows) {
       console.log(`  ${r.name.padEnd(18)} ${r.tcpRuns.map((g) => g.toFixed(3)).join("  ")}`);
+    }
+    // wireguard-go and the first bond row took turns: each round's pair ran minutes apart at most.
+    const bond = rows.find((r) => r.name.startsWith("bond"));
+    if (bond !== undefined && bond.tcpRuns.length === wg.tcpRuns.length) {
+      const ratios = bond.tcpRuns.map((g, i) => g / wg.tcpRuns[i]);
+      const sorted = [...ratios].sort((a, b) => a - b);
+      console.log(
+        `  ${bond.name} / wireguard-go, round by round: ` +
+          `${ratios.map((x) => x.toFixed(2) + "×").join("  ")}; median ` +
+          `${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(2)}×`,
+      );
     }
   }
   console.log(
