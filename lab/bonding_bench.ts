@@ -25,6 +25,7 @@ import { BOND_TUNNEL, type BondPair, startBondPair, wanLinks } from "./bond_pair
 import { bondCli } from "./bond_cli.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
 import { tcpTransfer } from "./transfer.ts";
+import { checkRepeat, median } from "./bench_stats.ts";
 import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
 
 /** TCP payload per link datagram: inner MTU 1420 less IPv4, TCP and timestamps, of 1480 bytes. */
@@ -74,12 +75,6 @@ async function pingTimes(
     rtts.push(Number(m[2]));
   }
   return { times, rtts };
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function rates(profile: WanProfile, direction: "up" | "down"): number[] {
@@ -315,9 +310,7 @@ async function benchProfile(
 export async function runBondingBench(opts: BondingBenchOptions = {}): Promise<void> {
   const seconds = opts.seconds ?? 5;
   const repeat = opts.repeat ?? 1;
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) {
-    throw new RangeError(`bench bonding: --repeat wants a whole number 1-20, got ${opts.repeat}`);
-  }
+  checkRepeat("bonding", repeat, opts.repeat);
   for (const name of opts.profiles ?? ["A", "B", "C"]) {
     const profile = profileNamed(name);
     console.log(`bench bonding: profile ${profile.name} ...`);

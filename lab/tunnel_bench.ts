@@ -21,6 +21,7 @@ import { iperfTcp, iperfUdp, type TcpResult, type UdpResult } from "./iperf.ts";
 import { REFERENCE_TUNNEL, referenceIfname, startReferenceTunnel } from "./wg_reference.ts";
 import { BOND_TUNNEL, startBondPair } from "./bond_pair.ts";
 import { OFFLOADS_ENV } from "../src/datapath/offloads.ts";
+import { checkRepeat, median, medianBy } from "./bench_stats.ts";
 
 export interface TunnelBenchOptions {
   /** Seconds of the TCP run. @default 5 */
@@ -143,10 +144,10 @@ async function measureTcp(
       runs[k].push(await measureTcpOnce(lab, s.path, s.run, s.mss));
     }
   }
-  return runs.map((r) => {
-    const sorted = [...r].sort((a, b) => a.tcp.gbps - b.tcp.gbps);
-    return { ...sorted[Math.floor((sorted.length - 1) / 2)], tcpRuns: r.map((x) => x.tcp.gbps) };
-  });
+  return runs.map((r) => ({
+    ...medianBy(r, (x) => x.tcp.gbps),
+    tcpRuns: r.map((x) => x.tcp.gbps),
+  }));
 }
 
 async function measureTcpOnce(
@@ -266,9 +267,7 @@ export async function runTunnelBench(opts: TunnelBenchOptions = {}): Promise<voi
     underlayOffloads: opts.underlayOffloads ?? true,
     repeat: opts.repeat ?? 1,
   };
-  if (!Number.isInteger(o.repeat) || o.repeat < 1 || o.repeat > 20) {
-    throw new RangeError(`bench tunnel: --repeat wants a whole number 1-20, got ${opts.repeat}`);
-  }
+  checkRepeat("tunnel", o.repeat, opts.repeat);
   await using lab = await Lab.create("bench");
   const topo = await buildTopology(lab, { underlayOffloads: o.underlayOffloads });
   const rows: Row[] = [];
@@ -384,11 +383,11 @@ function printTable(rows: Row[]): void {
     const bond = rows.find((r) => r.name.startsWith("bond"));
     if (bond !== undefined && bond.tcpRuns.length === wg.tcpRuns.length) {
       const ratios = bond.tcpRuns.map((g, i) => g / wg.tcpRuns[i]);
-      const sorted = [...ratios].sort((a, b) => a - b);
       console.log(
         `  ${bond.name} / wireguard-go, round by round: ` +
-          `${ratios.map((x) => x.toFixed(2) + "×").join("  ")}; median ` +
-          `${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(2)}×`,
+          `${ratios.map((x) => x.toFixed(2) + "×").join("  ")}; median ${
+            median(ratios).toFixed(2)
+          }×`,
       );
     }
   }
