@@ -16,6 +16,7 @@
 import { checkAeadCall, KEY_BYTES, NO_AAD, RawAeadBackend, TAG_BYTES } from "./raw_aead_backend.ts";
 import { requireSelfTest } from "./rfc8439_self_check.ts";
 import { type LibrarySource, openFirstLibrary } from "./shared_library.ts";
+import { WireGuardNonce } from "./wireguard_nonce.ts";
 
 export const LIBCRYPTO: LibrarySource = {
   files: ["libcrypto.so.3", "libcrypto.so"],
@@ -90,7 +91,8 @@ export class OpenSslAead extends RawAeadBackend {
    */
   readonly #tag: Uint8Array;
   readonly #nonce: Uint8Array;
-  readonly #nonceView: DataView;
+  /** WireGuard's nonce written straight into #nonce (sealInPlace). */
+  readonly #transportNonce: WireGuardNonce;
   readonly #noncePointer: Deno.PointerValue;
   readonly #outLengthPointer: Deno.PointerValue;
   readonly #finalPointer: Deno.PointerValue;
@@ -109,7 +111,7 @@ export class OpenSslAead extends RawAeadBackend {
       Deno.UnsafePointer.of(new Uint8Array(arena, offset, length));
     this.#tag = new Uint8Array(arena, TAG_AT, TAG_BYTES);
     this.#nonce = new Uint8Array(arena, NONCE_AT, 12);
-    this.#nonceView = new DataView(arena, NONCE_AT, 12);
+    this.#transportNonce = new WireGuardNonce(this.#nonce);
     this.#noncePointer = pointer(NONCE_AT, 12);
     // int *outl of the EVP calls; its value is not needed (ChaCha20 is a stream cipher).
     this.#outLengthPointer = pointer(OUT_LENGTH_AT, 4);
@@ -170,10 +172,7 @@ export class OpenSslAead extends RawAeadBackend {
   /** The counter goes straight into the nonce in the arena, and `buf` to libcrypto whole. */
   override sealInPlace(key: Uint8Array, counter: number, buf: Uint8Array, length: number): void {
     checkAeadCall("openssl seal", this.#closed, key, this.#nonce, buf, length + TAG_BYTES);
-    // WireGuard's nonce: 4 zero bytes (a raw call may have left others there), the counter.
-    this.#nonceView.setUint32(0, 0, true);
-    this.#nonceView.setUint32(4, counter >>> 0, true);
-    this.#nonceView.setUint32(8, Math.floor(counter / 0x1_0000_0000), true);
+    this.#transportNonce.set(counter);
     this.#seal(key, NO_AAD, buf, buf, length);
   }
 
