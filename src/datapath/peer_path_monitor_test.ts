@@ -76,7 +76,7 @@ Deno.test("path monitor: receive reports while data arrives, at most every repor
   assert.equal(reports().length, 0, "within the interval of the last look");
   monitor.tick(REPORT_INTERVAL_MS);
   const [r] = reports();
-  assert.equal(r.path, -1, "no path up: scheduled like data");
+  assert.equal(r.path, -1, "scheduled like data");
   assert.deepEqual(
     r.frame.type === "receive-report" && r.frame.entries.map((e) => [e.pathId, e.highestCounter]),
     [[0, 17]],

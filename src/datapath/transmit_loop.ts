@@ -465,6 +465,7 @@ export class TransmitLoop {
     if (bonded !== undefined) {
       if (mask !== 0) {
         const counter = readCounter(datagram, TRANSPORT_COUNTER_OFFSET);
+        // A pinned subflow packet left when its congestion control sent it (no pacing).
         const sentAt = pinned ? this.#clock : bonded.sentAt(this.#clock);
         this.#onPaths(bonded, mask, to, datagram, counter, sentAt);
         // The second copies follow the first ones, each recorded too: the receiver counts
@@ -497,9 +498,8 @@ export class TransmitLoop {
       const socket = bonded.socket[p];
       if (socket < 0) continue;
       this.#queue(socket, bonded.endpoint[p] ?? to, datagram);
-      // A pinned subflow packet left when its congestion control sent it (no pacing), and
-      // any subflow's loss is that congestion control's doing, not the path's: the
-      // receiver, which tells subflows by their port too, leaves them out the same way.
+      // A subflow's loss is its congestion control's doing, not the path's: the receiver,
+      // which tells subflows by their port too, leaves them out the same way.
       bonded.logs[p].record(counter, datagram.length, sentAt, this.#clock, this.#subflow < 0);
       this.#io.txPathDatagrams++;
       sent++;

@@ -89,10 +89,7 @@ Deno.test({
       await Deno.writeTextFile(pair.router.configPath, commented);
 
       const figures: string[] = [];
-      const results = new Map<
-        string,
-        { down: number; up: number; iperfDown: number; iperfUp: number }
-      >();
+      const results = new Map<string, Rates>();
       const within = (mbps: number, reference: number) =>
         Math.abs(mbps - reference) <= reference * TOLERANCE;
       for (const [i, wan] of topo.wans.entries()) {
@@ -114,7 +111,8 @@ Deno.test({
           seconds: SECONDS,
           bind: wan.router.v4,
         };
-        const best = { down: 0, up: 0, iperfDown: 0, iperfUp: 0 };
+        const best: Rates = { down: 0, up: 0, iperfDown: 0, iperfUp: 0 };
+        results.set(wan.name, best);
         for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
           const iperfUp = (await iperfTcp(lab, yardstick)).gbps * 1000;
           const iperfDown = (await iperfTcp(lab, { ...yardstick, reverse: true })).gbps * 1000;
@@ -141,7 +139,6 @@ Deno.test({
               (attempt > 1 ? ", measured again" : ""),
           );
           keepBest(best, { down: out.download.mbps, up: out.upload.mbps, iperfDown, iperfUp });
-          results.set(wan.name, best);
           if (wan.name === "wan2") assert.match(r.stderr, /wrote links "wan2" down_mbps\/up_mbps/);
           if (within(best.down, best.iperfDown) && within(best.up, best.iperfUp)) break;
         }
@@ -280,7 +277,7 @@ Deno.test({
         address: BOND_TUNNEL.vps.v4,
         seconds: SECONDS,
       };
-      const one = { down: 0, up: 0, iperfDown: 0, iperfUp: 0 };
+      const one: Rates = { down: 0, up: 0, iperfDown: 0, iperfUp: 0 };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
         const iperfUp = (await iperfTcp(lab, tunnel)).gbps * 1000;
         const iperfDown = (await iperfTcp(lab, { ...tunnel, reverse: true })).gbps * 1000;
