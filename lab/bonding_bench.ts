@@ -25,6 +25,7 @@ import { BOND_TUNNEL, type BondPair, startBondPair, wanLinks } from "./bond_pair
 import { bondCli } from "./bond_cli.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
 import { tcpTransfer } from "./transfer.ts";
+import { iperfUdpWithLoss } from "./lossy_udp.ts";
 import { checkRepeat, median } from "./bench_stats.ts";
 import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
 
@@ -295,11 +296,8 @@ async function benchProfile(
   await step("redundant mode, 5% loss per link", async () => {
     pair = await startPair(lab, topo, "redundant");
     try {
-      for (const w of wanLab.emulators) {
-        await w.set({ up: { lossPercent: 5 }, down: { lossPercent: 5 } });
-      }
       const rate = Math.min(5, Math.min(...rates(profile, "up")) / 2);
-      const udp = await iperfUdp(lab, { ...run, rateMbps: rate });
+      const udp = await iperfUdpWithLoss(lab, wanLab.emulators, 5, { ...run, rateMbps: rate });
       return `UDP at ${rate} Mbit/s: ${udp.lossPercent.toFixed(2)}% loss (one link alone: 5%)`;
     } finally {
       await pair.stop();
