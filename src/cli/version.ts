@@ -20,7 +20,7 @@ export async function versionCommand(args: string[]): Promise<number> {
 async function cryptoBackend(): Promise<string> {
   try {
     const { selectTransportAead } = await import("../crypto/select.ts");
-    return selectTransportAead("auto").name;
+    return (await selectTransportAead("auto")).name;
   } catch (e) {
     return `unavailable (${e instanceof Error ? e.message : String(e)})`;
   }

@@ -11,7 +11,7 @@ const plain = crypto.getRandomValues(new Uint8Array(PACKET_BYTES));
 for (const candidate of AEAD_CANDIDATES) {
   let aead = null;
   try {
-    aead = candidate.load().aead;
+    aead = (await candidate.load()).aead;
   } catch {
     aead = null;
   }

@@ -119,7 +119,7 @@ export async function runCryptoBench(
   for (const candidate of candidates) {
     let loaded;
     try {
-      loaded = candidate.load();
+      loaded = await candidate.load();
     } catch (err) {
       unavailable.push(`${candidate.name}: ${err instanceof Error ? err.message : String(err)}`);
       continue;

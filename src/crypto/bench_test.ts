@@ -8,11 +8,12 @@ Deno.test("crypto bench prints an aligned row per available backend and lists mi
   const candidates: AeadCandidate[] = [
     {
       name: "openssl",
-      load: () => {
-        throw new Error("libcrypto.so.3 not found");
-      },
+      load: () => Promise.reject(new Error("libcrypto.so.3 not found")),
     },
-    { name: "noble", load: () => ({ aead: new NobleAead(), source: "built in", close() {} }) },
+    {
+      name: "noble",
+      load: () => Promise.resolve({ aead: new NobleAead(), source: "built in", close() {} }),
+    },
   ];
   const results = await runCryptoBench({
     durationMs: 20,
@@ -35,11 +36,12 @@ Deno.test("crypto bench prints an aligned row per available backend and lists mi
 Deno.test("crypto bench stops a backend that rejects its own packets", async () => {
   const candidates: AeadCandidate[] = [{
     name: "noble",
-    load: () => ({
-      aead: { name: "noble", seal() {}, sealInPlace() {}, open: () => false },
-      source: "fake",
-      close() {},
-    }),
+    load: () =>
+      Promise.resolve({
+        aead: { name: "noble", seal() {}, sealInPlace() {}, open: () => false },
+        source: "fake",
+        close() {},
+      }),
   }];
   await assert.rejects(
     runCryptoBench({ durationMs: 5, write: () => {}, candidates }),

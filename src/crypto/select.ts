@@ -6,7 +6,6 @@
  */
 import type { TransportAead } from "./aead.ts";
 import { LibsodiumAead } from "./libsodium_aead.ts";
-import { NobleAead } from "./noble_aead.ts";
 import { OpenSslAead } from "./openssl_aead.ts";
 
 export type AeadBackendName = "openssl" | "libsodium" | "noble";
@@ -25,7 +24,7 @@ export interface AeadCandidate {
    * A fresh instance, with where it comes from ("libcrypto.so.3", ...) for status output and
    * a way to release it.
    */
-  load(): { aead: TransportAead; source: string; close(): void };
+  load(): Promise<{ aead: TransportAead; source: string; close(): void }>;
 }
 
 export interface AeadBackendStatus {
@@ -39,21 +38,28 @@ export interface AeadBackendStatus {
 export const AEAD_CANDIDATES: readonly AeadCandidate[] = [
   {
     name: "openssl",
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       const aead = OpenSslAead.load();
       return { aead, source: aead.libraryFile, close: () => aead.close() };
     },
   },
   {
     name: "libsodium",
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       const aead = LibsodiumAead.load();
       return { aead, source: aead.libraryFile, close: () => aead.close() };
     },
   },
   {
     name: "noble",
-    load: () => ({ aead: new NobleAead(), source: "@noble/ciphers (built in)", close() {} }),
+    // Imported only when chosen: a data-path Worker running OpenSSL does not carry the
+    // fallback's code in its heap.
+    async load() {
+      const { NobleAead } = await import("./noble_aead.ts");
+      return { aead: new NobleAead(), source: "@noble/ciphers (built in)", close() {} };
+    },
   },
 ];
 
@@ -66,10 +72,10 @@ function describe(err: unknown): string {
  * contexts, so each Worker selects its own). Throws an Error naming the missing library and
  * the package that provides it when an explicit preference cannot be loaded.
  */
-export function selectTransportAead(
+export async function selectTransportAead(
   preference: AeadPreference,
   candidates: readonly AeadCandidate[] = AEAD_CANDIDATES,
-): TransportAead {
+): Promise<TransportAead> {
   if (preference !== "auto") {
     const candidate = candidates.find((c) => c.name === preference);
     if (candidate === undefined) {
@@ -78,7 +84,7 @@ export function selectTransportAead(
       );
     }
     try {
-      return candidate.load().aead;
+      return (await candidate.load()).aead;
     } catch (err) {
       throw new Error(`crypto backend "${preference}" unavailable: ${describe(err)}`);
     }
@@ -86,7 +92,7 @@ export function selectTransportAead(
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
-      return candidate.load().aead;
+      return (await candidate.load()).aead;
     } catch (err) {
       failures.push(`${candidate.name}: ${describe(err)}`);
     }
@@ -95,16 +101,18 @@ export function selectTransportAead(
 }
 
 /** Every backend, loaded once to see whether it works (then released), fastest first. */
-export function availableBackends(
+export async function availableBackends(
   candidates: readonly AeadCandidate[] = AEAD_CANDIDATES,
-): AeadBackendStatus[] {
-  return candidates.map((candidate) => {
+): Promise<AeadBackendStatus[]> {
+  const statuses: AeadBackendStatus[] = [];
+  for (const candidate of candidates) {
     try {
-      const loaded = candidate.load();
+      const loaded = await candidate.load();
       loaded.close();
-      return { name: candidate.name, available: true, reason: loaded.source };
+      statuses.push({ name: candidate.name, available: true, reason: loaded.source });
     } catch (err) {
-      return { name: candidate.name, available: false, reason: describe(err) };
+      statuses.push({ name: candidate.name, available: false, reason: describe(err) });
     }
-  });
+  }
+  return statuses;
 }

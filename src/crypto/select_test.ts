@@ -26,25 +26,31 @@ const MISSING_LIBSODIUM = {
 const WITHOUT_LIBRARIES: AeadCandidate[] = [
   {
     name: "openssl",
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       const aead = OpenSslAead.load(MISSING_LIBCRYPTO);
       return { aead, source: aead.libraryFile, close: () => aead.close() };
     },
   },
   {
     name: "libsodium",
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       const aead = LibsodiumAead.load(MISSING_LIBSODIUM);
       return { aead, source: aead.libraryFile, close: () => aead.close() };
     },
   },
-  { name: "noble", load: () => ({ aead: new NobleAead(), source: "built in", close() {} }) },
+  {
+    name: "noble",
+    load: () => Promise.resolve({ aead: new NobleAead(), source: "built in", close() {} }),
+  },
 ];
 
 function fake(name: AeadBackendName, works: boolean, log: string[]): AeadCandidate {
   return {
     name,
-    load() {
+    // deno-lint-ignore require-await
+    async load() {
       log.push(`load ${name}`);
       if (!works) throw new Error(`${name} broken`);
       const aead: TransportAead = { name, seal() {}, sealInPlace() {}, open: () => false };
@@ -53,23 +59,23 @@ function fake(name: AeadBackendName, works: boolean, log: string[]): AeadCandida
   };
 }
 
-Deno.test("auto takes the first backend that loads, in order", () => {
+Deno.test("auto takes the first backend that loads, in order", async () => {
   const log: string[] = [];
   const candidates = [
     fake("openssl", false, log),
     fake("libsodium", true, log),
     fake("noble", true, log),
   ];
-  assert.equal(selectTransportAead("auto", candidates).name, "libsodium");
+  assert.equal((await selectTransportAead("auto", candidates)).name, "libsodium");
   assert.deepEqual(log, ["load openssl", "load libsodium"]);
 });
 
-Deno.test("auto falls back to noble when no native library is installed", () => {
-  assert.equal(selectTransportAead("auto", WITHOUT_LIBRARIES).name, "noble");
+Deno.test("auto falls back to noble when no native library is installed", async () => {
+  assert.equal((await selectTransportAead("auto", WITHOUT_LIBRARIES)).name, "noble");
 });
 
-Deno.test("an unavailable explicit preference names the missing file and packages", () => {
-  assert.throws(
+Deno.test("an unavailable explicit preference names the missing file and packages", async () => {
+  await assert.rejects(
     () => selectTransportAead("openssl", WITHOUT_LIBRARIES),
     (err: Error) => {
       assert.match(err.message, /crypto backend "openssl" unavailable/);
@@ -79,30 +85,30 @@ Deno.test("an unavailable explicit preference names the missing file and package
       return true;
     },
   );
-  assert.throws(
+  await assert.rejects(
     () => selectTransportAead("libsodium", WITHOUT_LIBRARIES),
     /libsodium-missing\.so\.99.*apt install libsodium23.*opkg install libsodium\)/,
   );
 });
 
-Deno.test("an explicit preference is never replaced by another backend", () => {
+Deno.test("an explicit preference is never replaced by another backend", async () => {
   const log: string[] = [];
   const candidates = [fake("openssl", false, log), fake("noble", true, log)];
-  assert.throws(() => selectTransportAead("openssl", candidates), /openssl broken/);
+  await assert.rejects(() => selectTransportAead("openssl", candidates), /openssl broken/);
   assert.deepEqual(log, ["load openssl"]);
 });
 
-Deno.test("an unknown preference is a RangeError listing the choices", () => {
-  assert.throws(
+Deno.test("an unknown preference is a RangeError listing the choices", async () => {
+  await assert.rejects(
     () => selectTransportAead("aesni" as "auto"),
     (err: Error) =>
       err instanceof RangeError && /auto, openssl, libsodium, noble/.test(err.message),
   );
 });
 
-Deno.test("availableBackends reports why a backend is missing and releases loaded ones", () => {
+Deno.test("availableBackends reports why a backend is missing and releases loaded ones", async () => {
   const log: string[] = [];
-  const statuses = availableBackends([fake("openssl", false, log), fake("noble", true, log)]);
+  const statuses = await availableBackends([fake("openssl", false, log), fake("noble", true, log)]);
   assert.deepEqual(statuses, [
     { name: "openssl", available: false, reason: "openssl broken" },
     { name: "noble", available: true, reason: "noble.so" },
@@ -124,8 +130,8 @@ Deno.test({
         return false;
       }
     }),
-  fn() {
-    const aead = selectTransportAead("auto");
+  async fn() {
+    const aead = await selectTransportAead("auto");
     assert.equal(aead.name, "openssl");
     (aead as OpenSslAead).close();
   },

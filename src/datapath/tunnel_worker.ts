@@ -10,25 +10,32 @@
 /// <reference lib="deno.worker" />
 import { selectTransportAead } from "../crypto/select.ts";
 import type { MainToWorker, ReceiverMessage, SenderMessage, WorkerToMain } from "./messages.ts";
-import { ReceiveLoop } from "./receive_loop.ts";
-import { TransmitLoop } from "./transmit_loop.ts";
+import type { ReceiveLoop } from "./receive_loop.ts";
+import type { TransmitLoop } from "./transmit_loop.ts";
+import { collectStartupGarbage } from "../v8_flags.ts";
 
 const post = (msg: WorkerToMain) => self.postMessage(msg);
 
 let loop: TransmitLoop | ReceiveLoop | undefined;
+let started = false;
 
-self.onmessage = (e: MessageEvent<MainToWorker>) => {
+self.onmessage = async (e: MessageEvent<MainToWorker>) => {
   const msg = e.data;
   if (msg.type !== "start") {
-    // Commands only ever follow a successful start.
+    // Commands only ever follow a successful start (the main thread waits for "ready").
     (loop as { handle(m: SenderMessage | ReceiverMessage | { type: "stop" }): void } | undefined)
       ?.handle(msg);
     return;
   }
-  if (loop !== undefined) return;
+  if (started) return;
+  started = true;
   try {
-    const aead = selectTransportAead(msg.aead);
-    loop = msg.role === "tx" ? new TransmitLoop(msg, aead, post) : new ReceiveLoop(msg, aead, post);
+    const aead = await selectTransportAead(msg.aead);
+    // Each Worker loads only its own loop's modules: the other's code would sit in its heap.
+    loop = msg.role === "tx"
+      ? new (await import("./transmit_loop.ts")).TransmitLoop(msg, aead, post)
+      : new (await import("./receive_loop.ts")).ReceiveLoop(msg, aead, post);
+    collectStartupGarbage();
     post({ type: "ready", aead: aead.name });
   } catch (err) {
     post({ type: "fatal", message: (err as Error).message });

@@ -38,6 +38,7 @@ import { setUpLanPrefix } from "./lan_prefix.ts";
 import { setUpRouterSplit, setUpVpsSplit } from "./tcp_split.ts";
 import { setUpRouterClamp } from "./router_clamp.ts";
 import { testTimerOverrides } from "./test_hooks.ts";
+import { collectStartupGarbage } from "../v8_flags.ts";
 
 export interface DaemonOptions {
   configPath: string;
@@ -169,6 +170,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
       links: linkSockets && new LiveLinks(linkSockets, dataPath, log),
       teardown,
     });
+    collectStartupGarbage();
     log.info("tunnel up", {
       interface: tun.name,
       role: config.role,
