@@ -35,16 +35,18 @@ export async function iperfUdpWithLoss(
     );
   await setLoss(0);
   const start = await packets();
+  let settled = false;
   const test = iperfUdp(lab, run);
-  try {
-    await waitFor(async () => (await packets()) - start >= FLOWING_PACKETS, {
-      timeoutMs: 10_000,
-      what: `iperf3's datagrams through ${links.map((w) => w.name).join(", ")}`,
-    });
-  } catch (err) {
+  // Handled from the start, so a run that fails while we poll is reported by `await test`
+  // below, not as an unhandled rejection.
+  test.then(() => settled = true, () => settled = true);
+  await waitFor(async () => settled || (await packets()) - start >= FLOWING_PACKETS, {
+    timeoutMs: 10_000,
+    what: `iperf3's datagrams through ${links.map((w) => w.name).join(", ")}`,
+  }).catch(async (err) => {
     await test.catch(() => {});
     throw err;
-  }
+  });
   await setLoss(lossPercent);
   return await test;
 }
