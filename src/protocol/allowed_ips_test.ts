@@ -89,3 +89,89 @@ Deno.test("allowed IPs agrees with a naive linear scan on random prefixes", () =
     assert.equal(t.lookup(4, a, 0), best?.value, `address ${a.join(".")}`);
   }
 });
+
+Deno.test("allowed IPs answers anew after every change, though it remembers recent lookups", () => {
+  const t = new AllowedIps<string>();
+  t.insert("10.0.0.0/8", "a");
+  assert.equal(t.lookup(4, v4("10.1.2.3"), 0), "a");
+  assert.equal(t.lookup(4, v4("10.1.2.3"), 0), "a");
+  t.insert("10.1.2.0/24", "b");
+  assert.equal(t.lookup(4, v4("10.1.2.3"), 0), "b");
+  t.removeValue("b");
+  assert.equal(t.lookup(4, v4("10.1.2.3"), 0), "a");
+  // A miss is remembered too, and forgotten when a prefix comes.
+  assert.equal(t.lookup(4, v4("192.0.2.1"), 0), undefined);
+  t.insert("192.0.2.0/24", "c");
+  assert.equal(t.lookup(4, v4("192.0.2.1"), 0), "c");
+  assert.equal(t.lookup(6, v6("fd00::1"), 0), undefined);
+  t.insert("fd00::/64", "d");
+  assert.equal(t.lookup(6, v6("fd00::1"), 0), "d");
+  t.insert("fd00::/64", "e");
+  assert.equal(t.lookup(6, v6("fd00::1"), 0), "e");
+});
+
+Deno.test("allowed IPs agrees with a naive scan while addresses repeat and the table changes", () => {
+  // xorshift32: every bit of it is usable (an LCG's low bits cycle, and addresses built from
+  // them repeat in step).
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const t = new AllowedIps<number>();
+  const naive: { family: 4 | 6; addr: Uint8Array; bits: number; value: number }[] = [];
+  const matches = (a: Uint8Array, e: { addr: Uint8Array; bits: number }) => {
+    for (let b = 0; b < e.bits; b++) {
+      const mask = 0x80 >> (b & 7);
+      if ((a[b >> 3] & mask) !== (e.addr[b >> 3] & mask)) return false;
+    }
+    return true;
+  };
+  // A small set of addresses of each family, looked up again and again (cache hits, and
+  // addresses sharing a cache slot), with prefixes added and values removed in between.
+  const v4s = Array.from({ length: 600 }, () => Uint8Array.of(10, rnd(3), rnd(4), rnd(256)));
+  const v6s = Array.from({ length: 600 }, () => {
+    const a = new Uint8Array(16);
+    // The same first 32 bits everywhere: the rest of the key must tell addresses apart.
+    a[0] = 0xfd;
+    a[7] = rnd(2);
+    a[15] = rnd(256);
+    return a;
+  });
+  const format6 = (a: Uint8Array) => {
+    const words: string[] = [];
+    for (let i = 0; i < 16; i += 2) words.push(((a[i] << 8) | a[i + 1]).toString(16));
+    return words.join(":");
+  };
+  for (let step = 0; step < 6000; step++) {
+    const op = rnd(100);
+    if (op < 3) {
+      const family = rnd(2) === 0 ? 4 : 6;
+      const base = family === 4 ? v4s[rnd(v4s.length)] : v6s[rnd(v6s.length)];
+      const bits = family === 4 ? 8 + rnd(25) : 56 + rnd(73);
+      const cidr = family === 4 ? `${base.join(".")}/${bits}` : `${format6(base)}/${bits}`;
+      const value = rnd(20);
+      t.insert(cidr, value);
+      const p = parsePrefix(cidr);
+      const same = naive.find((e) =>
+        e.family === family && e.bits === bits && e.addr.every((b, k) => b === p.address[k])
+      );
+      if (same) same.value = value;
+      else naive.push({ family, addr: p.address, bits, value });
+    } else if (op < 4) {
+      const value = rnd(20);
+      t.removeValue(value);
+      for (let i = naive.length - 1; i >= 0; i--) if (naive[i].value === value) naive.splice(i, 1);
+    } else {
+      const family = rnd(2) === 0 ? 4 : 6;
+      const a = family === 4 ? v4s[rnd(v4s.length)] : v6s[rnd(v6s.length)];
+      let best: { bits: number; value: number } | undefined;
+      for (const e of naive) {
+        if (e.family === family && matches(a, e) && (!best || e.bits > best.bits)) best = e;
+      }
+      assert.equal(t.lookup(family, a, 0), best?.value, `step ${step}, address ${a.join(".")}`);
+    }
+  }
+});
