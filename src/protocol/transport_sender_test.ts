@@ -52,6 +52,20 @@ Deno.test("without an MTU padding rounds every packet up to a multiple of 16", (
   assert.equal(sent[0].length - 32, 1424);
 });
 
+Deno.test("padding bytes are zeros whatever the buffer held behind the packet", () => {
+  const { s, sent } = sender(1420);
+  const packet = ipv4Packet("10.0.0.2", "10.0.0.1", pattern(1379, 1399));
+  const buf = new Uint8Array(16 + packet.length + 31).fill(0xaa);
+  buf.set(packet, 16);
+  s.handleTunnelPacket(1, buf, 16, packet.length);
+  const d = sent[0];
+  const plain = new Uint8Array(d.length - 32);
+  assert.ok(new NobleAead().open(new Uint8Array(32).fill(7), 0, d.subarray(16), plain));
+  assert.deepEqual(plain.subarray(0, packet.length), packet);
+  // 1399 bytes padded to 1408.
+  assert.deepEqual([...plain.subarray(packet.length)], new Array(9).fill(0));
+});
+
 Deno.test("packets without a keypair wait, ask for a handshake at most every 100 ms, and go once keyed", () => {
   const { s, sent, requests } = sender(1420);
   s.setKeypair(0, 0, undefined);
