@@ -91,7 +91,7 @@ export class OpenSslAead extends RawAeadBackend {
    */
   readonly #tag: Uint8Array;
   readonly #nonce: Uint8Array;
-  /** WireGuard's nonce written straight into #nonce (sealInPlace). */
+  /** WireGuard's nonce written straight into #nonce (sealInPlace, open). */
   readonly #transportNonce: WireGuardNonce;
   readonly #noncePointer: Deno.PointerValue;
   readonly #outLengthPointer: Deno.PointerValue;
@@ -200,8 +200,22 @@ export class OpenSslAead extends RawAeadBackend {
     dst: Uint8Array,
   ): boolean {
     if (src.length < TAG_BYTES) return false;
+    checkAeadCall("openssl open", this.#closed, key, nonce, dst, src.length - TAG_BYTES);
+    this.#nonce.set(nonce);
+    return this.#open(key, aad, src, dst);
+  }
+
+  /** The counter goes straight into the nonce in the arena, as in sealInPlace. */
+  override open(key: Uint8Array, counter: number, src: Uint8Array, dst: Uint8Array): boolean {
+    if (src.length < TAG_BYTES) return false;
+    checkAeadCall("openssl open", this.#closed, key, this.#nonce, dst, src.length - TAG_BYTES);
+    this.#transportNonce.set(counter);
+    return this.#open(key, NO_AAD, src, dst);
+  }
+
+  /** Opens src (ciphertext, then the tag) into dst with the nonce in the arena. */
+  #open(key: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array): boolean {
     const n = src.length - TAG_BYTES;
-    checkAeadCall("openssl open", this.#closed, key, nonce, dst, n);
     const tag = this.#tag;
     // Copied into a preallocated buffer: handing libcrypto a view of src's tail would
     // allocate a subarray per packet.
@@ -209,7 +223,6 @@ export class OpenSslAead extends RawAeadBackend {
     const s = this.#library.symbols;
     const ctx = this.#opener.ctx;
     const outl = this.#outLengthPointer;
-    this.#nonce.set(nonce);
     let ok = this.#opener.start(key, this.#noncePointer, aad, outl);
     if (n > 0) ok &= s.EVP_CipherUpdate(ctx, dst, outl, src, n);
     ok &= s.EVP_CIPHER_CTX_set_params(ctx, this.#tagParams);
