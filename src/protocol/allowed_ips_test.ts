@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { AllowedIps, parsePrefix } from "./allowed_ips.ts";
-import { parseIPv4, parseIPv6 } from "../net/ip_address.ts";
+import { formatAddress, parseIPv4, parseIPv6 } from "../net/ip_address.ts";
 
 const v4 = (t: string) => parseIPv4(t);
 const v6 = (t: string) => parseIPv6(t);
+
+/** Whether address `a` lies in the prefix `e` (the naive scans' reference). */
+function matches(a: Uint8Array, e: { addr: Uint8Array; bits: number }): boolean {
+  for (let b = 0; b < e.bits; b++) {
+    const mask = 0x80 >> (b & 7);
+    if ((a[b >> 3] & mask) !== (e.addr[b >> 3] & mask)) return false;
+  }
+  return true;
+}
 
 Deno.test("allowed IPs picks the longest matching prefix", () => {
   const t = new AllowedIps<string>();
@@ -75,13 +84,6 @@ Deno.test("allowed IPs agrees with a naive linear scan on random prefixes", () =
     if (existing) existing.value = i;
     else naive.push({ addr: p.address, bits, value: i });
   }
-  const matches = (a: Uint8Array, e: { addr: Uint8Array; bits: number }) => {
-    for (let b = 0; b < e.bits; b++) {
-      const mask = 0x80 >> (b & 7);
-      if ((a[b >> 3] & mask) !== (e.addr[b >> 3] & mask)) return false;
-    }
-    return true;
-  };
   for (let i = 0; i < 3000; i++) {
     const a = Uint8Array.of(10, rnd(5), rnd(256), rnd(256));
     let best: { bits: number; value: number } | undefined;
@@ -122,13 +124,6 @@ Deno.test("allowed IPs agrees with a naive scan while addresses repeat and the t
   };
   const t = new AllowedIps<number>();
   const naive: { family: 4 | 6; addr: Uint8Array; bits: number; value: number }[] = [];
-  const matches = (a: Uint8Array, e: { addr: Uint8Array; bits: number }) => {
-    for (let b = 0; b < e.bits; b++) {
-      const mask = 0x80 >> (b & 7);
-      if ((a[b >> 3] & mask) !== (e.addr[b >> 3] & mask)) return false;
-    }
-    return true;
-  };
   // A small set of addresses of each family, looked up again and again (cache hits, and
   // addresses sharing a cache slot), with prefixes added and values removed in between.
   const v4s = Array.from({ length: 600 }, () => Uint8Array.of(10, rnd(3), rnd(4), rnd(256)));
@@ -140,18 +135,13 @@ Deno.test("allowed IPs agrees with a naive scan while addresses repeat and the t
     a[15] = rnd(256);
     return a;
   });
-  const format6 = (a: Uint8Array) => {
-    const words: string[] = [];
-    for (let i = 0; i < 16; i += 2) words.push(((a[i] << 8) | a[i + 1]).toString(16));
-    return words.join(":");
-  };
   for (let step = 0; step < 6000; step++) {
     const op = rnd(100);
     if (op < 3) {
       const family = rnd(2) === 0 ? 4 : 6;
       const base = family === 4 ? v4s[rnd(v4s.length)] : v6s[rnd(v6s.length)];
       const bits = family === 4 ? 8 + rnd(25) : 56 + rnd(73);
-      const cidr = family === 4 ? `${base.join(".")}/${bits}` : `${format6(base)}/${bits}`;
+      const cidr = `${formatAddress(base)}/${bits}`;
       const value = rnd(20);
       t.insert(cidr, value);
       const p = parsePrefix(cidr);
@@ -171,7 +161,7 @@ Deno.test("allowed IPs agrees with a naive scan while addresses repeat and the t
       for (const e of naive) {
         if (e.family === family && matches(a, e) && (!best || e.bits > best.bits)) best = e;
       }
-      assert.equal(t.lookup(family, a, 0), best?.value, `step ${step}, address ${a.join(".")}`);
+      assert.equal(t.lookup(family, a, 0), best?.value, `step ${step}, ${formatAddress(a)}`);
     }
   }
 });
