@@ -203,6 +203,27 @@ if (!INNER) {
       assert.equal(listRoutes(nl, { family: 6, table: TABLE }).length, 1);
       expectErrno(() => addRoute(nl, routes[2]), "EEXIST");
 
+      // Route metrics (mtu, initial windows) as the kernel stores them, read back both ways.
+      const windowed = {
+        dst: "100.64.0.0/24",
+        oif: "btnl2",
+        table: TABLE,
+        prefsrc: "10.66.0.2",
+        mtu: 1300,
+        initcwnd: 64,
+        initrwnd: 32,
+      };
+      addRoute(nl, windowed);
+      const [shown] = ipJson("route", "show", "table", String(TABLE), "100.64.0.0/24");
+      assert.deepEqual(shown.metrics, [{ mtu: 1300, initcwnd: 64, initrwnd: 32 }]);
+      assert.equal(shown.prefsrc, "10.66.0.2");
+      const read = listRoutes(nl, { family: 4, table: TABLE }).find((r) =>
+        r.dst === "100.64.0.0/24"
+      );
+      assert.deepEqual([read?.mtu, read?.initcwnd, read?.initrwnd], [1300, 64, 32]);
+      deleteRoute(nl, windowed);
+      assert.deepEqual(ipJson("route", "show", "table", String(TABLE), "100.64.0.0/24"), []);
+
       replaceRoute(nl, { dst: "203.0.113.0/24", gateway: "10.66.0.3", table: TABLE });
       const replaced = ipJson("route", "show", "table", String(TABLE), "203.0.113.0/24");
       assert.deepEqual(replaced.map((r) => r.gateway), ["10.66.0.3"]);
@@ -261,6 +282,50 @@ if (!INNER) {
       const local = getRoute(nl, "10.66.0.9", { mark: MARK });
       assert.equal(local.table, 254);
       assert.equal(local.gateway, undefined);
+
+      // Rules by IP protocol and port (ahead of the others): TCP to port 65011 finds a route of
+      // its own.
+      const byPort: RuleSpec[] = [
+        { family: 4, priority: 98, ipProto: 6, dport: 65011, table: TABLE + 1 },
+        { family: 6, priority: 98, ipProto: 6, sport: 65012, table: TABLE + 1 },
+      ];
+      addRoute(nl, { dst: "203.0.113.0/24", oif: "btnl2", table: TABLE + 1, initcwnd: 40 });
+      for (const r of byPort) addRule(nl, r);
+      const p98 = ipJson("rule", "show").find((r) => r.priority === 98);
+      assert.deepEqual([p98?.ipproto, p98?.dport, p98?.table], [
+        "tcp",
+        65011,
+        String(TABLE + 1),
+      ]);
+      const p98v6 = ipJson("-6", "rule", "show").find((r) => r.priority === 98);
+      assert.deepEqual([p98v6?.ipproto, p98v6?.sport], ["tcp", 65012]);
+      assert.deepEqual(
+        [...listRules(nl, 4), ...listRules(nl, 6)].filter((r) => r.priority === 98).map((r) => [
+          r.ipProto,
+          r.sport,
+          r.dport,
+        ]),
+        [[6, undefined, [65011, 65011]], [6, [65012, 65012], undefined]],
+      );
+      const viaPort = ip("route", "get", "203.0.113.5", "ipproto", "tcp", "dport", "65011");
+      assert.match(
+        viaPort.out,
+        /dev btnl2 table 51821[\s\S]*initcwnd 40/,
+        viaPort.out + viaPort.err,
+      );
+      const otherPort = ip("route", "get", "203.0.113.5", "ipproto", "tcp", "dport", "65012");
+      assert.doesNotMatch(otherPort.out, /initcwnd/, otherPort.out);
+      assert.throws(
+        () => addRule(nl, { family: 4, priority: 97, dport: 80, table: TABLE }),
+        /a rule matching ports needs ipProto/,
+      );
+      assert.throws(
+        () => addRule(nl, { family: 4, priority: 97, ipProto: 6, sport: 0, table: TABLE }),
+        /rule sport must be 1-65535: 0/,
+      );
+      for (const r of byPort) deleteRule(nl, r);
+      deleteRoute(nl, { dst: "203.0.113.0/24", table: TABLE + 1 });
+      assert.ok(!ipJson("rule", "show").some((r) => r.priority === 98));
 
       for (const r of rules) deleteRule(nl, r);
       for (const r of routes) {

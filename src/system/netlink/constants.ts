@@ -108,6 +108,10 @@ export const RTA_METRICS = 8;
 export const RTA_TABLE = 15;
 export const RTA_MARK = 16;
 export const RTAX_MTU = 2;
+/** Initial congestion window (packets) of TCP connections using the route. */
+export const RTAX_INITCWND = 11;
+/** Initial receive window (packets) they advertise. */
+export const RTAX_INITRWND = 14;
 /** rtm_flags on RTM_GETROUTE: report the table the lookup really used (not always main). */
 export const RTM_F_LOOKUP_TABLE = 0x1000;
 export const RT_TABLE_UNSPEC = 0;
@@ -139,6 +143,10 @@ export const FRA_TABLE = 15;
 export const FRA_FWMASK = 16;
 export const FRA_OIFNAME = 17;
 export const FRA_PROTOCOL = 21;
+export const FRA_IP_PROTO = 22;
+/** struct fib_rule_port_range { u16 start, end; } (host byte order). */
+export const FRA_SPORT_RANGE = 23;
+export const FRA_DPORT_RANGE = 24;
 export const FIB_RULE_INVERT = 0x2;
 export const FR_ACT_TO_TBL = 1;
 export const FR_ACT_NOP = 3;

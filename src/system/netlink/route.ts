@@ -24,6 +24,8 @@ import {
   RTA_PRIORITY,
   RTA_SRC,
   RTA_TABLE,
+  RTAX_INITCWND,
+  RTAX_INITRWND,
   RTAX_MTU,
   RTM_DELROUTE,
   RTM_F_LOOKUP_TABLE,
@@ -96,6 +98,10 @@ export interface RouteSpec {
   prefsrc?: string;
   /** Route MTU (`mtu N`). */
   mtu?: number;
+  /** Initial congestion window, in packets, of TCP connections this host makes over the route. */
+  initcwnd?: number;
+  /** Initial receive window, in packets, that they advertise. */
+  initrwnd?: number;
   /** RTPROT_* number recorded with the route (tells whose route it is). @default 4 (static) */
   protocol?: number;
 }
@@ -113,7 +119,18 @@ export interface RouteInfo {
   oif?: number;
   prefsrc?: string;
   metric?: number;
+  /** From the route's metrics (RTA_METRICS), when set. */
+  mtu?: number;
+  initcwnd?: number;
+  initrwnd?: number;
 }
+
+/** The route metrics `RouteSpec` can set, by RTAX_* number. */
+const ROUTE_METRICS = [
+  ["mtu", RTAX_MTU],
+  ["initcwnd", RTAX_INITCWND],
+  ["initrwnd", RTAX_INITRWND],
+] as const;
 
 function checkTable(table: number): number {
   if (!Number.isInteger(table) || table < 1 || table > 0xfffffffe) {
@@ -175,9 +192,12 @@ function routeMessage(nl: NetlinkSocket, kind: number, flags: number, spec: Rout
   if (spec.prefsrc !== undefined) msg.bytes(RTA_PREFSRC, sameFamily(spec.prefsrc, dst, "prefsrc"));
   if (spec.oif !== undefined) msg.u32(RTA_OIF, linkIndex(nl, spec.oif));
   if (spec.metric !== undefined) msg.u32(RTA_PRIORITY, checkU32(spec.metric, "route metric"));
-  if (spec.mtu !== undefined) {
-    const mtu = checkU32(spec.mtu, "route mtu");
-    msg.nest(RTA_METRICS, (m) => m.u32(RTAX_MTU, mtu));
+  const metrics = ROUTE_METRICS.filter(([name]) => spec[name] !== undefined)
+    .map(([name, rtax]) => [rtax, checkU32(spec[name]!, `route ${name}`)] as const);
+  if (metrics.length > 0) {
+    msg.nest(RTA_METRICS, (m) => {
+      for (const [rtax, value] of metrics) m.u32(rtax, value);
+    });
   }
   return msg;
 }
@@ -188,6 +208,9 @@ function describe(spec: RouteSpec): string {
   if (spec.oif !== undefined) parts.push(`dev ${spec.oif}`);
   parts.push(`table ${spec.table ?? RT_TABLE_MAIN}`);
   if (spec.metric !== undefined) parts.push(`metric ${spec.metric}`);
+  for (const [name] of ROUTE_METRICS) {
+    if (spec[name] !== undefined) parts.push(`${name} ${spec[name]}`);
+  }
   return parts.join(" ");
 }
 
@@ -244,6 +267,14 @@ export function parseRoute(m: NetlinkMessage): RouteInfo {
   if (oif !== undefined) info.oif = readU32(oif);
   if (prefsrc !== undefined) info.prefsrc = formatAddress(prefsrc);
   if (metric !== undefined) info.metric = readU32(metric);
+  const metrics = attrs.get(RTA_METRICS);
+  if (metrics !== undefined) {
+    const values = parseAttributes(metrics);
+    for (const [name, rtax] of ROUTE_METRICS) {
+      const value = values.get(rtax);
+      if (value !== undefined) info[name] = readU32(value);
+    }
+  }
   return info;
 }
 

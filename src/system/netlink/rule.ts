@@ -22,13 +22,16 @@ import {
   FR_ACT_PROHIBIT,
   FR_ACT_TO_TBL,
   FR_ACT_UNREACHABLE,
+  FRA_DPORT_RANGE,
   FRA_DST,
   FRA_FWMARK,
   FRA_FWMASK,
   FRA_IIFNAME,
+  FRA_IP_PROTO,
   FRA_OIFNAME,
   FRA_PRIORITY,
   FRA_PROTOCOL,
+  FRA_SPORT_RANGE,
   FRA_SRC,
   FRA_SUPPRESS_PREFIXLEN,
   FRA_TABLE,
@@ -82,6 +85,12 @@ export interface RuleSpec {
   oif?: string;
   /** RTPROT_* number recorded with the rule (tells whose rule it is). */
   protocol?: number;
+  /** Match this IP protocol (`ipproto`, 6 = TCP); the ports below need one. */
+  ipProto?: number;
+  /** Match this source port (`sport`). */
+  sport?: number;
+  /** Match this destination port (`dport`). */
+  dport?: number;
 }
 
 export interface RuleInfo {
@@ -98,6 +107,10 @@ export interface RuleInfo {
   iif?: string;
   oif?: string;
   protocol?: number;
+  ipProto?: number;
+  /** Port ranges, [start, end]. */
+  sport?: [number, number];
+  dport?: [number, number];
 }
 
 function checkU32(value: number, what: string): number {
@@ -105,6 +118,22 @@ function checkU32(value: number, what: string): number {
     throw new RangeError(`${what} must be a 32-bit unsigned integer: ${value}`);
   }
   return value;
+}
+
+function checkPort(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new RangeError(`${what} must be 1-65535: ${value}`);
+  }
+  return value;
+}
+
+/** A single port as struct fib_rule_port_range (start = end, host byte order). */
+function portRange(port: number, what: string): Uint8Array {
+  const range = new Uint8Array(4);
+  const v = new DataView(range.buffer);
+  v.setUint16(0, checkPort(port, what), true);
+  v.setUint16(2, port, true);
+  return range;
 }
 
 function ruleMessage(kind: number, flags: number, spec: RuleSpec): MessageBuilder {
@@ -150,6 +179,17 @@ function ruleMessage(kind: number, flags: number, spec: RuleSpec): MessageBuilde
   if (spec.iif !== undefined) msg.string(FRA_IIFNAME, spec.iif);
   if (spec.oif !== undefined) msg.string(FRA_OIFNAME, spec.oif);
   if (spec.protocol !== undefined) msg.u8(FRA_PROTOCOL, spec.protocol);
+  if ((spec.sport !== undefined || spec.dport !== undefined) && spec.ipProto === undefined) {
+    throw new RangeError("a rule matching ports needs ipProto");
+  }
+  if (spec.ipProto !== undefined) {
+    if (!Number.isInteger(spec.ipProto) || spec.ipProto < 0 || spec.ipProto > 255) {
+      throw new RangeError(`rule ipProto must be 0-255: ${spec.ipProto}`);
+    }
+    msg.u8(FRA_IP_PROTO, spec.ipProto);
+  }
+  if (spec.sport !== undefined) msg.bytes(FRA_SPORT_RANGE, portRange(spec.sport, "rule sport"));
+  if (spec.dport !== undefined) msg.bytes(FRA_DPORT_RANGE, portRange(spec.dport, "rule dport"));
   return msg;
 }
 
@@ -165,6 +205,9 @@ function describe(spec: RuleSpec): string {
   }
   if (spec.iif !== undefined) parts.push(`iif ${spec.iif}`);
   if (spec.oif !== undefined) parts.push(`oif ${spec.oif}`);
+  if (spec.ipProto !== undefined) parts.push(`ipproto ${spec.ipProto}`);
+  if (spec.sport !== undefined) parts.push(`sport ${spec.sport}`);
+  if (spec.dport !== undefined) parts.push(`dport ${spec.dport}`);
   if (spec.table !== undefined) parts.push(`table ${spec.table}`);
   if (spec.action !== undefined && spec.action !== "table") parts.push(spec.action);
   if (spec.suppressPrefixLength !== undefined) {
@@ -229,6 +272,14 @@ export function parseRule(m: NetlinkMessage): RuleInfo {
   if (oif !== undefined) info.oif = readString(oif);
   const protocol = attrs.get(FRA_PROTOCOL);
   if (protocol !== undefined) info.protocol = readU8(protocol);
+  const ipProto = attrs.get(FRA_IP_PROTO);
+  if (ipProto !== undefined) info.ipProto = readU8(ipProto);
+  for (const [key, type] of [["sport", FRA_SPORT_RANGE], ["dport", FRA_DPORT_RANGE]] as const) {
+    const range = attrs.get(type);
+    if (range === undefined || range.length < 4) continue;
+    const r = new DataView(range.buffer, range.byteOffset, 4);
+    info[key] = [r.getUint16(0, true), r.getUint16(2, true)];
+  }
   return info;
 }
 
