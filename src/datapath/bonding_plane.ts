@@ -41,6 +41,7 @@ import { PATHS_PER_PEER } from "./bonded_sender.ts";
 import { PeerPathMonitor } from "./peer_path_monitor.ts";
 import { PATH_DOWN, pathStateName } from "../bonding/path_health.ts";
 import type { SchedulerMode } from "../bonding/scheduler.ts";
+import type { PathCapacity } from "../mptcp/subflow_windows.ts";
 import { HELLO_INTERVAL_MS, linkRoute } from "./router_links.ts";
 import { LINK_SILENT_MS, type LinkSockets, RouterLinkSet } from "./router_link_set.ts";
 import type { SocketTraffic } from "./socket_traffic.ts";
@@ -82,6 +83,13 @@ export function newBondingCounters() {
     splitOffersSent: 0,
     splitOffersReceived: 0,
   };
+}
+
+/** A bonding peer's paths, for the TCP split's subflow windows. */
+export interface SplitPeerPaths {
+  peer: number;
+  allowedIps: readonly string[];
+  paths: (PathCapacity | undefined)[];
 }
 
 export class BondingPlane {
@@ -262,6 +270,27 @@ export class BondingPlane {
   /** VPS: the most paths any router has (each TCP split connection wants one subflow per path). */
   mostPaths(): number {
     return this.#learned?.mostPaths() ?? 0;
+  }
+
+  /**
+   * Each bonding peer's paths as the TCP split's subflow windows need them: by path id (the
+   * numbering subflows are pinned by), capacity estimate and base RTT; undefined where the
+   * peer has no such path. With the peer's allowed IPs.
+   */
+  splitPaths(): SplitPeerPaths[] {
+    const out: SplitPeerPaths[] = [];
+    for (const [peer, monitor] of this.#monitors) {
+      out.push({
+        peer,
+        allowedIps: this.#plane.control.peers[peer]?.allowedIps ?? [],
+        paths: monitor.paths.map((p) =>
+          p === undefined
+            ? undefined
+            : { bytesPerSecond: p.health.rate.rate, minRttMs: p.health.rtt.min }
+        ),
+      });
+    }
+    return out;
   }
 
   /** VPS: offer the TCP split listener to routers (with each hello-ack), or stop offering. */

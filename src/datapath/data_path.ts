@@ -8,7 +8,7 @@ import type { Endpoint } from "../protocol/endpoint.ts";
 import type { ForwardEntry, ForwardRefusal, WirePrefix } from "../bonding/control_frame_types.ts";
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
-import { BondingPlane } from "./bonding_plane.ts";
+import { BondingPlane, type SplitPeerPaths } from "./bonding_plane.ts";
 import { ControlPlane } from "./control_plane.ts";
 import {
   type DataPathLink,
@@ -199,6 +199,11 @@ export class DataPath {
   /** VPS: the most paths any bonding router has now. */
   mostPaths(): number {
     return this.#bonding.mostPaths();
+  }
+
+  /** Each bonding peer's paths (capacity, base RTT) and allowed IPs, for the split's windows. */
+  splitPaths(): SplitPeerPaths[] {
+    return this.#bonding.splitPaths();
   }
 
   /** VPS: offer the TCP split listener to bonding routers (undefined: stop offering). */

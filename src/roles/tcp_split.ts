@@ -11,25 +11,35 @@
  * every port the VPS announces (one per path beyond the first) gets a subflow, listens for
  * redirected connections, and once the VPS's first offer arrives, redirects LAN TCP bound for
  * the tunnel to itself.
+ *
+ * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts).
  */
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
 import type { BondConfig } from "../config/types.ts";
+import type { SplitPeerPaths } from "../datapath/bonding_plane.ts";
 import type { TcpSplitDoc } from "../control/status_document.ts";
 import type { Logger } from "../log.ts";
 import { ENDPOINT_SIGNAL, type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
 import { RouterSplit } from "../mptcp/router_split.ts";
 import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
+import { subflowWindows } from "../mptcp/subflow_windows.ts";
 import { VpsSplit } from "../mptcp/vps_split.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
+import type { NetlinkSocket } from "../system/netlink/socket.ts";
+import { SplitWindowRoutes, type WindowedDestination } from "./split_window_routes.ts";
 import type { Teardown } from "./teardown.ts";
 
 /** After the VPS refused the listener it offered, its offers are not taken for this long. */
 const REFUSED_QUIET_MS = 60_000;
 /** How often the VPS matches its announced subflow ports to its routers' path counts. */
 const ANNOUNCE_CHECK_MS = 1000;
+/** How often the subflows' initial windows follow the paths' capacity and RTT. */
+const WINDOW_SYNC_MS = 1000;
+/** IPv4 and TCP headers: a subflow's segment is the tunnel MTU less these. */
+const TCP_IPV4_HEADERS = 40;
 
 /**
  * VPS: the subflow ports the kernel announces on `address`, SPLIT_PORT + 1 .. + (paths - 1).
@@ -73,6 +83,8 @@ class SubflowAnnouncements {
 export interface SplitDataPath {
   /** VPS: the most paths any bonding router has. */
   mostPaths(): number;
+  /** Each bonding peer's paths (capacity, base RTT) and allowed IPs. */
+  splitPaths(): SplitPeerPaths[];
   setSplitOffer(listener: Endpoint | undefined): void;
   set onSplitOffer(handler: ((listener: Endpoint) => void) | undefined);
 }
@@ -140,8 +152,42 @@ function setLimits(
   teardown.add("MPTCP limits", () => pm.setLimits(found));
 }
 
+/**
+ * Installs the subflow window routes and keeps them following `destinations` until teardown;
+ * returns what brings them up to date at once. Without them (a kernel whose rules cannot match
+ * ports) the split works with the kernel's windows.
+ */
+function keepSubflowWindows(
+  nl: NetlinkSocket,
+  tunName: string,
+  side: "dport" | "sport",
+  destinations: () => WindowedDestination[],
+  teardown: Teardown,
+  log: Logger,
+): () => void {
+  let routes: SplitWindowRoutes;
+  try {
+    routes = new SplitWindowRoutes(nl, tunName, side, teardown, log);
+  } catch (err) {
+    log.warn(`TCP split: subflows keep the kernel's initial window: ${(err as Error).message}`);
+    return () => {};
+  }
+  const sync = () => {
+    try {
+      routes.sync(destinations());
+    } catch (err) {
+      log.warn(`TCP split: subflow windows not updated: ${(err as Error).message}`);
+    }
+  };
+  sync();
+  const timer = setInterval(sync, WINDOW_SYNC_MS);
+  teardown.add("TCP split subflow window updates", () => clearInterval(timer));
+  return sync;
+}
+
 export function setUpVpsSplit(
   config: BondConfig,
+  nl: NetlinkSocket,
   tunName: string,
   dataPath: SplitDataPath,
   teardown: Teardown,
@@ -180,6 +226,23 @@ export function setUpVpsSplit(
     clearInterval(timer);
     announcements.sync(0);
   });
+  // Toward each router, every allowed IP but a default route (its tunnel address among them).
+  const mss = config.interface.effectiveMtu - TCP_IPV4_HEADERS;
+  keepSubflowWindows(
+    nl,
+    tunName,
+    "sport",
+    () =>
+      dataPath.splitPaths().flatMap((peer) => {
+        const windows = subflowWindows(peer.paths, mss);
+        return peer.allowedIps.filter((dst) => !dst.endsWith("/0")).map((dst) => ({
+          dst,
+          windows,
+        }));
+      }),
+    teardown,
+    log,
+  );
   service.listener = address;
   service.stats = split.stats;
   dataPath.setSplitOffer(address);
@@ -192,6 +255,7 @@ export function setUpVpsSplit(
 
 export function setUpRouterSplit(
   config: BondConfig,
+  nl: NetlinkSocket,
   tunName: string,
   nftReady: boolean,
   dataPath: SplitDataPath,
@@ -217,6 +281,22 @@ export function setUpRouterSplit(
   const split = RouterSplit.open(log);
   teardown.add("TCP split listeners", () => split.stop());
   service.stats = split.stats;
+  // Toward the VPS's listener, once an offer named it.
+  const mss = config.interface.effectiveMtu - TCP_IPV4_HEADERS;
+  const syncWindows = keepSubflowWindows(
+    nl,
+    tunName,
+    "dport",
+    () => {
+      const target = split.target;
+      const vps = dataPath.splitPaths()[0];
+      if (target === undefined || vps === undefined) return [];
+      const dst = `${target.address()}/${target.family === 4 ? 32 : 128}`;
+      return [{ dst, windows: subflowWindows(vps.paths, mss) }];
+    },
+    teardown,
+    log,
+  );
 
   // The redirect follows the offers: on with the first, off when the VPS refuses the listener
   // it offered, and on again with an offer after REFUSED_QUIET_MS (a VPS that offers and refuses
@@ -237,7 +317,10 @@ export function setUpRouterSplit(
   teardown.add("TCP split firewall changes", () => changing.catch(() => {}));
   dataPath.onSplitOffer = (listener) => {
     if (performance.now() < quietUntil) return;
-    if (!split.target?.equals(listener)) split.target = listener.clone();
+    if (!split.target?.equals(listener)) {
+      split.target = listener.clone();
+      syncWindows();
+    }
     service.listener = split.target;
     if (service.state === "active" || applying) return;
     applying = true;

@@ -1,7 +1,12 @@
-/** After bond stops: no TUN device, policy rule, route table entry or nftables table of ours. */
+/**
+ * After bond stops: no TUN device, policy rule (the routing plan's, the split's subflow windows'),
+ * route table entry or nftables table of ours.
+ */
 import assert from "node:assert/strict";
 import type { Lab } from "./harness/netns.ts";
 import { ROUTE_TABLE, RULE_PRIORITY } from "../../src/system/routing_plan.ts";
+import { SPLIT_RULE_PRIORITY, SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
+import { SPLIT_SUBFLOWS } from "../../src/mptcp/subflow_ports.ts";
 
 export async function assertNothingLeft(lab: Lab, host: string, ifname: string): Promise<void> {
   const links = JSON.parse(await lab.ip(host, ["-j", "link", "show"])) as { ifname: string }[];
@@ -11,23 +16,21 @@ export async function assertNothingLeft(lab: Lab, host: string, ifname: string):
       priority: number;
     }[];
     const ours = rules.filter((r) =>
-      r.priority === RULE_PRIORITY || r.priority === RULE_PRIORITY + 1
+      r.priority === RULE_PRIORITY || r.priority === RULE_PRIORITY + 1 ||
+      (r.priority >= SPLIT_RULE_PRIORITY && r.priority < SPLIT_RULE_PRIORITY + SPLIT_SUBFLOWS)
     );
     assert.deepEqual(ours, [], `policy rules left on ${host} (${family})`);
-    const routes = await lab.exec(host, [
-      "ip",
-      family,
-      "route",
-      "show",
-      "table",
-      String(ROUTE_TABLE),
-    ]);
-    // A table the kernel never had, or whose last route went, reads as "does not exist".
-    const gone = routes.code === 0
-      ? routes.stdout.trim() === ""
-      : /does not exist/.test(routes.stderr);
-    assert.ok(gone, `routes left in table ${ROUTE_TABLE} on ${host} (${family}): ${routes.stdout}`);
+    const tables = [ROUTE_TABLE];
+    for (let j = 0; j < SPLIT_SUBFLOWS; j++) tables.push(SPLIT_WINDOW_TABLE + j);
+    for (const table of tables) {
+      const routes = await lab.exec(host, ["ip", family, "route", "show", "table", String(table)]);
+      // A table the kernel never had, or whose last route went, reads as "does not exist".
+      const gone = routes.code === 0
+        ? routes.stdout.trim() === ""
+        : /does not exist/.test(routes.stderr);
+      assert.ok(gone, `routes left in table ${table} on ${host} (${family}): ${routes.stdout}`);
+    }
   }
-  const tables = await lab.run(host, ["nft", "list", "tables"]);
-  assert.ok(!/\bbond\b/.test(tables), `nftables table of ours left on ${host}: ${tables}`);
+  const nft = await lab.run(host, ["nft", "list", "tables"]);
+  assert.ok(!/\bbond\b/.test(nft), `nftables table of ours left on ${host}: ${nft}`);
 }

@@ -8,11 +8,64 @@
 import assert from "node:assert/strict";
 import { canCreateNamespaces, type Lab } from "./harness/netns.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
-import { SPLIT_PORT } from "../../src/mptcp/subflow_ports.ts";
+import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../../src/mptcp/subflow_ports.ts";
+import { KERNEL_INITIAL_WINDOW, MAX_SUBFLOW_WINDOW } from "../../src/mptcp/subflow_windows.ts";
+import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
+import { BOND_TUNNEL } from "../../lab/bond_pair.ts";
 import { assertTransfer } from "./traffic.ts";
 import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
 const ignore = !canCreateNamespaces();
+
+/**
+ * Subflow j's window routes on `host`: table SPLIT_WINDOW_TABLE + j holds `destinations`
+ * through the tunnel with a window in the allowed range and the full receive window, and TCP
+ * to (router) or from (VPS) the subflow's port is looked up there.
+ */
+async function assertWindowRoutes(
+  lab: Lab,
+  host: string,
+  destinations: string[],
+  lookup: string[],
+): Promise<void> {
+  for (let j = 0; j < SPLIT_SUBFLOWS; j++) {
+    const table = SPLIT_WINDOW_TABLE + j;
+    const routes = JSON.parse(
+      await lab.ip(host, ["-j", "-4", "route", "show", "table", String(table)]),
+    ) as { dst: string; dev: string; metrics?: { initcwnd?: number; initrwnd?: number }[] }[];
+    assert.deepEqual(routes.map((r) => r.dst).sort(), [...destinations].sort(), `table ${table}`);
+    for (const r of routes) {
+      assert.equal(r.dev, BOND_TUNNEL.interfaceName);
+      const cwnd = r.metrics?.[0]?.initcwnd ?? 0;
+      assert.ok(cwnd >= KERNEL_INITIAL_WINDOW && cwnd <= MAX_SUBFLOW_WINDOW, `initcwnd ${cwnd}`);
+      assert.equal(r.metrics?.[0]?.initrwnd, MAX_SUBFLOW_WINDOW);
+    }
+    const port = String(SPLIT_PORT + j);
+    const got = await lab.ip(host, [
+      "route",
+      "get",
+      ...lookup,
+      "ipproto",
+      "tcp",
+      ...(
+        host.endsWith("router") ? ["dport", port] : ["sport", port]
+      ),
+    ]);
+    assert.match(got, new RegExp(`table ${table}[\\s\\S]*initcwnd`), got);
+  }
+}
+
+/** Runs `check` until it passes, 10 times at most, 500 ms apart; the last failure is thrown. */
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (attempt === 10) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 /** The VPS ports of the router's split subflows open now (one per subflow). */
 async function subflowPorts(lab: Lab, router: string): Promise<number[]> {
@@ -51,6 +104,16 @@ Deno.test({
       assert.match(router.tcp_split.listener ?? "", new RegExp(`:${SPLIT_PORT}$`));
       const vpsDoc = await statusUntil(lab, h.vps, pair.vps.configPath, () => true, 1000);
       assert.equal(vpsDoc.tcp_split.state, "active");
+      // Each subflow's initial window has its routes: to the VPS's listener on the router, to
+      // the router's IPv4 allowed IPs on the VPS (which syncs them every second).
+      await eventually(() =>
+        assertWindowRoutes(lab, h.router, [BOND_TUNNEL.vps.v4], [BOND_TUNNEL.vps.v4])
+      );
+      await eventually(() =>
+        assertWindowRoutes(lab, h.vps, [BOND_TUNNEL.router.v4, topo.subnets.lan.v4], [
+          BOND_TUNNEL.router.v4,
+        ])
+      );
       // The VPS announces one port per path beyond the first.
       const announced = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
       for (let j = 1; j < WANS.length; j++) {
