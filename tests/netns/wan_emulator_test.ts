@@ -34,17 +34,49 @@ const UDP_PAYLOAD = 1400;
 /** IPv4 (20) + UDP (8) headers. */
 const UDP_OVERHEAD = 28;
 
-function assertWithin(measured: number, expected: number, what: string): void {
+/** Measurements of one figure before it counts as off (see measuresWithin). */
+const ATTEMPTS = 3;
+
+/** Whether `measured` is within TOLERANCE of `expected`; prints the figure either way. */
+function within(measured: number, expected: number, what: string): boolean {
   const error = Math.abs(measured - expected) / expected;
   console.log(
     `  ${what}: ${measured.toFixed(2)} (expected ${expected.toFixed(2)}, ${
       (error * 100).toFixed(1)
     }% off)`,
   );
+  return error <= TOLERANCE;
+}
+
+function assertWithin(measured: number, expected: number, what: string): void {
   assert.ok(
-    error <= TOLERANCE,
+    within(measured, expected, what),
     `${what}: measured ${measured.toFixed(3)}, expected ${expected.toFixed(3)} ` +
-      `(off by ${(error * 100).toFixed(1)}%, allowed ${TOLERANCE * 100}%)`,
+      `(allowed ${TOLERANCE * 100}% off)`,
+  );
+}
+
+/**
+ * Measures a figure up to ATTEMPTS times until one is within TOLERANCE. This 2-vCPU machine
+ * has spells of a second or more in which every process waits for a CPU (one CI run measured
+ * an RTT 5.2 % long and a TCP rate 5.9 % short, both in the same minute), and a few seconds of
+ * one TCP flow vary by themselves (16.9 then 18.6 Mbit/s of 19.3 in one run): both only ever
+ * lengthen delays and shorten rates, while an emulator that is off is off every time.
+ */
+async function measuresWithin(
+  measure: () => Promise<number>,
+  expected: number,
+  what: string,
+): Promise<void> {
+  const seen: string[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const measured = await measure();
+    if (within(measured, expected, what)) return;
+    seen.push(measured.toFixed(3));
+  }
+  assert.fail(
+    `${what}: measured ${seen.join(", ")} in ${ATTEMPTS} attempts, expected ` +
+      `${expected.toFixed(3)} (allowed ${TOLERANCE * 100}% off)`,
   );
 }
 
@@ -111,14 +143,15 @@ Deno.test({
     await t.step(
       "ping RTT across each WAN is twice its one-way delay, by source address",
       async () => {
-        const [rtt1, rtt2, rtt2v6] = await Promise.all([
-          medianRtt(lab, router, wan1.router.v4, srv.v4),
-          medianRtt(lab, router, wan2.router.v4, srv.v4),
-          medianRtt(lab, router, wan2.router.v6, srv.v6),
+        await Promise.all([
+          measuresWithin(() => medianRtt(lab, router, wan1.router.v4, srv.v4), 20, "wan1 RTT (ms)"),
+          measuresWithin(() => medianRtt(lab, router, wan2.router.v4, srv.v4), 60, "wan2 RTT (ms)"),
+          measuresWithin(
+            () => medianRtt(lab, router, wan2.router.v6, srv.v6),
+            60,
+            "wan2 IPv6 RTT (ms)",
+          ),
         ]);
-        assertWithin(rtt1, 20, "wan1 RTT (ms)");
-        assertWithin(rtt2, 60, "wan2 RTT (ms)");
-        assertWithin(rtt2v6, 60, "wan2 IPv6 RTT (ms)");
       },
     );
 
@@ -142,8 +175,8 @@ Deno.test({
     );
 
     await t.step("a socket bound to a WAN's device leaves through that WAN", async () => {
-      assertWithin(
-        await medianRtt(lab, router, wan2.name, srv.v4, 10),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan2.name, srv.v4, 10),
         60,
         "ping -I wan2 RTT (ms)",
       );
@@ -166,20 +199,20 @@ Deno.test({
       assert.deepEqual(running.map((w) => w.name), ["wan1", "wan2", "wan3"]);
       const wan2Socket = running.find((w) => w.name === wan2.name)!.socketPath;
       assert.match(await runLinkCommand(wan2.name, wan2Socket, ["delay", "80ms"]), /delay 80 ms/);
-      assertWithin(
-        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
         160,
         "wan2 RTT at 80 ms (ms)",
       );
       await emu.command(["delay", "5ms/45ms"]);
-      assertWithin(
-        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
         50,
         "wan2 RTT at 5/45 ms (ms)",
       );
       await emu.command(["delay", "30ms"]);
-      assertWithin(
-        await medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan2.router.v4, srv.v4, 10),
         60,
         "wan2 RTT back at 30 ms (ms)",
       );
@@ -188,14 +221,15 @@ Deno.test({
     await t.step("a 20 Mbit/s download carries 20 Mbit/s of TCP", async () => {
       // srv → router is wan3's download direction. The first second (slow start, which a busy
       // host stretches) is left out: the link's rate is what a full link carries.
-      const r = await iperfTcp(lab, {
-        server: router,
-        client: topo.hosts.srv,
-        address: wan3.router.v4,
-        seconds: 4,
-        omitSeconds: 1,
-      });
-      assertWithin(r.gbps * 1000, 20 * TCP_PAYLOAD / MTU, "wan3 TCP download (Mbit/s)");
+      const download = () =>
+        iperfTcp(lab, {
+          server: router,
+          client: topo.hosts.srv,
+          address: wan3.router.v4,
+          seconds: 4,
+          omitSeconds: 1,
+        }).then((r) => r.gbps * 1000);
+      await measuresWithin(download, 20 * TCP_PAYLOAD / MTU, "wan3 TCP download (Mbit/s)");
     });
 
     await t.step(
@@ -285,14 +319,14 @@ Deno.test({
       const after = (await emu.status()).stats;
       assert.ok(after.up.lostDown - before.up.lostDown >= 3, "the emulator dropped the pings");
       // The other WANs are unaffected.
-      assertWithin(
-        await medianRtt(lab, router, wan1.router.v4, srv.v4),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan1.router.v4, srv.v4),
         20,
         "wan1 RTT while wan2 is down (ms)",
       );
       await emu.command(["up"]);
-      assertWithin(
-        await medianRtt(lab, router, wan2.router.v4, srv.v4),
+      await measuresWithin(
+        () => medianRtt(lab, router, wan2.router.v4, srv.v4),
         60,
         "wan2 RTT after up (ms)",
       );
