@@ -109,20 +109,24 @@ export class SplitWindowRoutes {
         if (!wanted.has(key)) wanted.set(key, { j, dst: d.dst, window: d.windows[j] });
       }
     }
+    let changed = false;
     for (const [key, w] of wanted) {
       const installed = this.#installed.get(key);
       if (installed !== undefined && !moved(installed, w.window)) continue;
       replaceRoute(this.#nl, this.#spec(w.j, w.dst, w.window));
       this.#installed.set(key, w.window);
+      changed = true;
     }
     for (const key of [...this.#installed.keys()]) {
       if (wanted.has(key)) continue;
       const [j, dst] = key.split(" ");
       deleteRoute(this.#nl, { dst, table: SPLIT_WINDOW_TABLE + Number(j) }, { missingOk: true });
       this.#installed.delete(key);
+      changed = true;
     }
-    this.#log.debug("TCP split subflow windows", {
-      windows: [...this.#installed].map(([k, w]) => `${k}:${w}`).join(" "),
+    if (!changed) return;
+    this.#log.debug("TCP split subflow windows (subflow destination:packets)", {
+      windows: [...this.#installed].map(([k, w]) => `${k.replace(" ", ":")}:${w}`).join(" "),
     });
   }
 

@@ -172,11 +172,16 @@ function keepSubflowWindows(
     log.warn(`TCP split: subflows keep the kernel's initial window: ${(err as Error).message}`);
     return () => {};
   }
+  let lastError = "";
   const sync = () => {
     try {
       routes.sync(destinations());
+      lastError = "";
     } catch (err) {
-      log.warn(`TCP split: subflow windows not updated: ${(err as Error).message}`);
+      // Once per cause, not every second.
+      const message = (err as Error).message;
+      if (message !== lastError) log.warn(`TCP split: subflow windows not updated: ${message}`);
+      lastError = message;
     }
   };
   sync();
