@@ -119,6 +119,12 @@ export interface TcpSplitDoc {
   /** Bytes relayed over finished connections, towards the VPS side and back. */
   bytes_up: number;
   bytes_down: number;
+  /**
+   * The initial congestion window, in packets, of subflows 0-7 towards each destination the
+   * split routes them to (router: the VPS's listener; VPS: its routers' allowed IPs); empty
+   * while none is set.
+   */
+  subflow_windows: { destination: string; initcwnd: number[] }[];
 }
 
 export interface StatusDocument {
@@ -251,6 +257,7 @@ const DOCUMENT = shape({
     reset: count,
     bytes_up: count,
     bytes_down: count,
+    subflow_windows: list(shape({ destination: str, initcwnd: list(count) })),
   }),
   peers: list(PEER),
   links: list(LINK),

@@ -50,6 +50,7 @@ const SPLIT_NOT_SET_UP: TcpSplitDoc = {
   reset: 0,
   bytes_up: 0,
   bytes_down: 0,
+  subflow_windows: [],
 };
 
 export function buildStatusDocument(i: StatusInputs): StatusDocument {

@@ -156,5 +156,10 @@ function tcpSplitLine(doc: StatusDocument): string {
   const where = t.listener ? ` via ${t.listener}` : "";
   const counts =
     `${t.connections} open, ${t.accepted} in all, ${t.failed} not carried, ${t.reset} reset`;
-  return t.state === "waiting" ? `waiting for the VPS's offer` : `active${where}, ${counts}`;
+  if (t.state === "waiting") return `waiting for the VPS's offer`;
+  const windows = t.subflow_windows.flatMap((w) => w.initcwnd);
+  const start = windows.length === 0
+    ? ""
+    : `; subflows start at ${Math.min(...windows)}-${Math.max(...windows)} packets`;
+  return `active${where}, ${counts}${start}`;
 }

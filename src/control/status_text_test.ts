@@ -96,11 +96,25 @@ Deno.test("the status text tells whether LAN TCP is split, and why not", () => {
       reset: 3,
       bytes_up: 1000,
       bytes_down: 2000,
+      subflow_windows: [],
     },
   });
   assert.match(
     formatStatus(active),
     /^tcp split {2}active via 10\.66\.0\.1:65010, 2 open, 9 in all, 1 not carried, 3 reset$/m,
+  );
+  const windowed = sampleStatus("router", {
+    tcpSplit: {
+      ...active.tcp_split,
+      subflow_windows: [{
+        destination: "10.66.0.1/32",
+        initcwnd: [10, 60, 10, 60, 13, 60, 10, 60],
+      }],
+    },
+  });
+  assert.match(
+    formatStatus(windowed),
+    /^tcp split {2}active via .*, 3 reset; subflows start at 10-60 packets$/m,
   );
   const waiting = sampleStatus("router", {
     tcpSplit: { ...active.tcp_split, state: "waiting", listener: null },

@@ -130,6 +130,18 @@ export class SplitWindowRoutes {
     });
   }
 
+  /** The windows installed, by destination: subflow j's at index j. */
+  windows(): { destination: string; initcwnd: number[] }[] {
+    const byDst = new Map<string, number[]>();
+    for (const [key, window] of this.#installed) {
+      const [j, dst] = key.split(" ");
+      let windows = byDst.get(dst);
+      if (windows === undefined) byDst.set(dst, windows = new Array(SPLIT_SUBFLOWS).fill(0));
+      windows[Number(j)] = window;
+    }
+    return [...byDst].map(([destination, initcwnd]) => ({ destination, initcwnd }));
+  }
+
   #spec(j: number, dst: string, window: number) {
     return {
       dst,

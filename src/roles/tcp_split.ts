@@ -94,6 +94,8 @@ export class TcpSplitService {
   reason: string | null;
   listener: Endpoint | undefined;
   stats: SplitStats | undefined;
+  /** The subflow windows installed now, by destination. */
+  windows: (() => TcpSplitDoc["subflow_windows"]) | undefined;
 
   constructor(state: TcpSplitDoc["state"], reason: string | null = null) {
     this.state = state;
@@ -112,6 +114,7 @@ export class TcpSplitService {
       reset: s?.reset ?? 0,
       bytes_up: s?.bytesUp ?? 0,
       bytes_down: s?.bytesDown ?? 0,
+      subflow_windows: this.windows?.() ?? [],
     };
   }
 }
@@ -158,6 +161,7 @@ function setLimits(
  * ports) the split works with the kernel's windows.
  */
 function keepSubflowWindows(
+  service: TcpSplitService,
   nl: NetlinkSocket,
   tunName: string,
   side: "dport" | "sport",
@@ -172,6 +176,7 @@ function keepSubflowWindows(
     log.warn(`TCP split: subflows keep the kernel's initial window: ${(err as Error).message}`);
     return () => {};
   }
+  service.windows = () => routes.windows();
   let lastError = "";
   const sync = () => {
     try {
@@ -234,6 +239,7 @@ export function setUpVpsSplit(
   // Toward each router, every allowed IP but a default route (its tunnel address among them).
   const mss = config.interface.effectiveMtu - TCP_IPV4_HEADERS;
   keepSubflowWindows(
+    service,
     nl,
     tunName,
     "sport",
@@ -289,6 +295,7 @@ export function setUpRouterSplit(
   // Toward the VPS's listener, once an offer named it.
   const mss = config.interface.effectiveMtu - TCP_IPV4_HEADERS;
   const syncWindows = keepSubflowWindows(
+    service,
     nl,
     tunName,
     "dport",

@@ -114,6 +114,20 @@ Deno.test({
           BOND_TUNNEL.router.v4,
         ])
       );
+      // ...and the router's status says what its tables hold (read again if a sync fell
+      // between the two reads).
+      await eventually(async () => {
+        const shown = (await statusUntil(lab, h.router, pair.router.configPath, () => true, 1000))
+          .tcp_split.subflow_windows;
+        assert.deepEqual(shown.map((w) => w.destination), [`${BOND_TUNNEL.vps.v4}/32`]);
+        const tables = [];
+        for (let j = 0; j < SPLIT_SUBFLOWS; j++) {
+          const table = String(SPLIT_WINDOW_TABLE + j);
+          const [r] = JSON.parse(await lab.ip(h.router, ["-j", "route", "show", "table", table]));
+          tables.push(r.metrics[0].initcwnd);
+        }
+        assert.deepEqual(shown[0].initcwnd, tables);
+      });
       // The VPS announces one port per path beyond the first.
       const announced = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
       for (let j = 1; j < WANS.length; j++) {
