@@ -59,8 +59,8 @@ export class SplitWindowRoutes {
   readonly #nl: NetlinkSocket;
   readonly #device: string;
   readonly #log: Logger;
-  /** `${j} ${dst}` → the window installed. */
-  readonly #installed = new Map<string, number>();
+  /** Destination → the window installed for each subflow j (index j). */
+  readonly #installed = new Map<string, number[]>();
 
   /**
    * Installs the rules (a crashed run's go first) and registers the undo of everything. `side`:
@@ -86,7 +86,7 @@ export class SplitWindowRoutes {
         });
       }
     }
-    // Routes through the tunnel vanish with the device; the rules must be removed.
+    // The routes would go with the TUN device anyway; the rules would not.
     teardown.add("TCP split subflow window routes", () => this.sync([]));
     for (const family of [4, 6] as const) {
       for (let j = 0; j < SPLIT_SUBFLOWS; j++) {
@@ -102,44 +102,37 @@ export class SplitWindowRoutes {
 
   /** Makes the tables hold exactly `destinations` (the first of equal `dst`s wins). */
   sync(destinations: readonly WindowedDestination[]): void {
-    const wanted = new Map<string, { j: number; dst: string; window: number }>();
-    for (const d of destinations) {
+    const wanted = new Map<string, readonly number[]>();
+    for (const d of destinations) if (!wanted.has(d.dst)) wanted.set(d.dst, d.windows);
+    let changed = false;
+    for (const [dst, windows] of wanted) {
+      let installed = this.#installed.get(dst);
+      if (installed === undefined) this.#installed.set(dst, installed = []);
       for (let j = 0; j < SPLIT_SUBFLOWS; j++) {
-        const key = `${j} ${d.dst}`;
-        if (!wanted.has(key)) wanted.set(key, { j, dst: d.dst, window: d.windows[j] });
+        const was = installed[j];
+        if (was !== undefined && !moved(was, windows[j])) continue;
+        replaceRoute(this.#nl, this.#spec(j, dst, windows[j]));
+        installed[j] = windows[j];
+        changed = true;
       }
     }
-    let changed = false;
-    for (const [key, w] of wanted) {
-      const installed = this.#installed.get(key);
-      if (installed !== undefined && !moved(installed, w.window)) continue;
-      replaceRoute(this.#nl, this.#spec(w.j, w.dst, w.window));
-      this.#installed.set(key, w.window);
-      changed = true;
-    }
-    for (const key of [...this.#installed.keys()]) {
-      if (wanted.has(key)) continue;
-      const [j, dst] = key.split(" ");
-      deleteRoute(this.#nl, { dst, table: SPLIT_WINDOW_TABLE + Number(j) }, { missingOk: true });
-      this.#installed.delete(key);
+    for (const dst of [...this.#installed.keys()]) {
+      if (wanted.has(dst)) continue;
+      for (let j = 0; j < SPLIT_SUBFLOWS; j++) {
+        deleteRoute(this.#nl, { dst, table: SPLIT_WINDOW_TABLE + j }, { missingOk: true });
+      }
+      this.#installed.delete(dst);
       changed = true;
     }
     if (!changed) return;
-    this.#log.debug("TCP split subflow windows (subflow destination:packets)", {
-      windows: [...this.#installed].map(([k, w]) => `${k.replace(" ", ":")}:${w}`).join(" "),
+    this.#log.debug("TCP split subflow windows (packets, subflow 0 first)", {
+      windows: [...this.#installed].map(([dst, w]) => `${dst} ${w.join("/")}`).join(", "),
     });
   }
 
   /** The windows installed, by destination: subflow j's at index j. */
   windows(): { destination: string; initcwnd: number[] }[] {
-    const byDst = new Map<string, number[]>();
-    for (const [key, window] of this.#installed) {
-      const [j, dst] = key.split(" ");
-      let windows = byDst.get(dst);
-      if (windows === undefined) byDst.set(dst, windows = new Array(SPLIT_SUBFLOWS).fill(0));
-      windows[Number(j)] = window;
-    }
-    return [...byDst].map(([destination, initcwnd]) => ({ destination, initcwnd }));
+    return [...this.#installed].map(([destination, w]) => ({ destination, initcwnd: [...w] }));
   }
 
   #spec(j: number, dst: string, window: number) {

@@ -100,6 +100,12 @@ if (!INNER) {
       ]);
       assert.deepEqual(table(nl, 0), { "10.66.0.2/32": 20, "fd66::2/128": 20 });
       assert.deepEqual(table(nl, 1), { "10.66.0.2/32": 64, "fd66::2/128": 64 });
+      // What status shows: what the tables hold.
+      const installed = [20, 64, 20, 64, 20, 64, 20, 64];
+      assert.deepEqual(routes.windows(), [
+        { destination: "10.66.0.2/32", initcwnd: installed },
+        { destination: "fd66::2/128", initcwnd: installed },
+      ]);
 
       assert.equal(await teardown.run(), 0, "every undo succeeded");
       assert.deepEqual(ourRules(nl), []);
