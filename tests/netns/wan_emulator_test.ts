@@ -6,8 +6,9 @@
  *   twice the configured one-way delay, within 5%. The RTT also holds the namespaces' own
  *   path (a few tenths of a millisecond), which is part of the 5%;
  * - rate: rates count IP packet bytes, so iperf3's goodput is compared with the rate scaled by
- *   payload / packet size: TCP 1448 of 1500 bytes (MSS with timestamps), UDP 1400 of 1428;
- *   within 5%. UDP is offered at twice the rate; the rest must be the emulator's tail drops;
+ *   payload / packet size: UDP 1400 of 1428 bytes, within 5%, offered at twice the rate (the rest
+ *   must be the emulator's tail drops); TCP (1448 of 1500 bytes, MSS with timestamps) at least
+ *   80% of it and never more;
  * - loss: 4000 UDP datagrams over a link losing 5% upstream: iperf3 counts 5% ± 1.5% lost
  *   (4.4 standard deviations), and about as many as the emulator says it dropped;
  * - down blackholes (pings fail, the emulator counts them), up restores;
@@ -218,19 +219,46 @@ Deno.test({
       );
     });
 
-    await t.step("a 20 Mbit/s download carries 20 Mbit/s of TCP", async () => {
-      // srv → router is wan3's download direction. The first second (slow start, which a busy
-      // host stretches) is left out: the link's rate is what a full link carries.
-      const download = () =>
-        iperfTcp(lab, {
+    await t.step(
+      "a 20 Mbit/s download carries 20 Mbit/s of UDP, and TCP fills most of it",
+      async () => {
+        // srv → router is wan3's download direction. The rate is measured with UDP offered at
+        // twice the rate, as the upload below: TCP's goodput over a few seconds is its congestion
+        // control's as much as the link's (three CI attempts in a row read 17.6-18.1 Mbit/s of
+        // 19.3 while UDP read the rate exactly).
+        const before = (await wanLab.wan(wan3.name).status()).stats.down;
+        const r = await iperfUdp(lab, {
+          server: router,
+          client: topo.hosts.srv,
+          address: wan3.router.v4,
+          seconds: 3,
+          rateMbps: 40,
+          length: UDP_PAYLOAD,
+        });
+        assert.ok(r.sentGbps * 1000 > 25, `iperf3 offered only ${(r.sentGbps * 1000).toFixed(1)}`);
+        assertWithin(
+          r.gbps * 1000,
+          20 * UDP_PAYLOAD / (UDP_PAYLOAD + UDP_OVERHEAD),
+          "wan3 UDP download (Mbit/s)",
+        );
+        const after = (await wanLab.wan(wan3.name).status()).stats.down;
+        assert.ok(after.lostQueue - before.lostQueue > 0, "the excess was dropped by the queue");
+        // TCP through the same link: most of the rate (the first second, slow start, left out).
+        const tcp = await iperfTcp(lab, {
           server: router,
           client: topo.hosts.srv,
           address: wan3.router.v4,
           seconds: 4,
           omitSeconds: 1,
-        }).then((r) => r.gbps * 1000);
-      await measuresWithin(download, 20 * TCP_PAYLOAD / MTU, "wan3 TCP download (Mbit/s)");
-    });
+        });
+        const share = tcp.gbps * 1000 / (20 * TCP_PAYLOAD / MTU);
+        console.log(`  wan3 TCP download: ${(tcp.gbps * 1000).toFixed(2)} Mbit/s`);
+        assert.ok(
+          share >= 0.8 && share <= 1 + TOLERANCE,
+          `TCP carried ${(share * 100).toFixed(1)}%`,
+        );
+      },
+    );
 
     await t.step(
       "a 10 Mbit/s upload carries 10 Mbit/s of UDP offered at 20, the rest tail-dropped",
