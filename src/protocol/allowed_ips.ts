@@ -75,10 +75,10 @@ export class AllowedIps<V> {
    */
   lookup(family: 4 | 6, buf: Uint8Array, offset: number): V | undefined {
     const cache = family === 4 ? this.#cache4 : this.#cache6;
-    const slot = cache.find(buf, offset);
-    if (slot >= 0) return cache.values[slot];
+    const slot = cache.slotOf(buf, offset);
+    if (cache.holds(slot, buf, offset)) return cache.values[slot];
     const value = walk(family === 4 ? this.#v4 : this.#v6, family === 4 ? 32 : 128, buf, offset);
-    cache.store(buf, offset, value);
+    cache.store(slot, buf, offset, value);
     return value;
   }
 
@@ -125,20 +125,19 @@ class LookupCache<V> {
     this.#keys = new Uint32Array(CACHE_SLOTS * words);
   }
 
-  /** The slot holding the address at `buf[offset..]`, or -1. */
-  find(buf: Uint8Array, offset: number): number {
-    const slot = this.#slotOf(buf, offset);
-    if (this.#valid[slot] === 0) return -1;
+  /** Whether `slot` (the address's, from slotOf) holds the address at `buf[offset..]`. */
+  holds(slot: number, buf: Uint8Array, offset: number): boolean {
+    if (this.#valid[slot] === 0) return false;
     const keys = this.#keys;
     const base = slot * this.#words;
     for (let w = 0; w < this.#words; w++) {
-      if (keys[base + w] !== word(buf, offset + 4 * w)) return -1;
+      if (keys[base + w] !== word(buf, offset + 4 * w)) return false;
     }
-    return slot;
+    return true;
   }
 
-  store(buf: Uint8Array, offset: number, value: V | undefined): void {
-    const slot = this.#slotOf(buf, offset);
+  /** Puts the address at `buf[offset..]` and its answer in `slot` (the address's). */
+  store(slot: number, buf: Uint8Array, offset: number, value: V | undefined): void {
     const base = slot * this.#words;
     for (let w = 0; w < this.#words; w++) this.#keys[base + w] = word(buf, offset + 4 * w);
     this.values[slot] = value;
@@ -150,7 +149,8 @@ class LookupCache<V> {
     this.values.fill(undefined);
   }
 
-  #slotOf(buf: Uint8Array, offset: number): number {
+  /** The slot an address goes in: a hash of its words. */
+  slotOf(buf: Uint8Array, offset: number): number {
     let h = 0;
     for (let w = 0; w < this.#words; w++) h = Math.imul(h ^ word(buf, offset + 4 * w), 0x9e3779b1);
     return h >>> (32 - CACHE_BITS);
