@@ -141,6 +141,42 @@ Deno.test({
     const srv = topo.srv.eth0;
     const router = topo.hosts.router;
 
+    /**
+     * UDP through wan3 `direction` (down: srv sends; up: the router does, iperf3 -R), offered at
+     * twice `rateMbps`: what arrives is the rate within TOLERANCE, and the excess is the queue's
+     * tail drops, not random loss. Only a sender that offered more than `minOfferedMbps` kept
+     * the queue full, and so measures the link.
+     */
+    const assertUdpRate = async (
+      direction: "up" | "down",
+      rateMbps: number,
+      minOfferedMbps: number,
+    ) => {
+      const emu = wanLab.wan(wan3.name);
+      const before = (await emu.status()).stats[direction];
+      const r = await iperfUdp(lab, {
+        server: router,
+        client: topo.hosts.srv,
+        address: wan3.router.v4,
+        seconds: 3,
+        reverse: direction === "up",
+        rateMbps: 2 * rateMbps,
+        length: UDP_PAYLOAD,
+      });
+      assert.ok(
+        r.sentGbps * 1000 > minOfferedMbps,
+        `iperf3 offered only ${(r.sentGbps * 1000).toFixed(1)} Mbit/s`,
+      );
+      assertWithin(
+        r.gbps * 1000,
+        rateMbps * UDP_PAYLOAD / (UDP_PAYLOAD + UDP_OVERHEAD),
+        `wan3 UDP ${direction === "up" ? "upload" : "download"} (Mbit/s)`,
+      );
+      const after = (await emu.status()).stats[direction];
+      assert.ok(after.lostQueue - before.lostQueue > 0, "the excess was dropped by the queue");
+      assert.equal(after.lostRandom, 0);
+    };
+
     await t.step(
       "ping RTT across each WAN is twice its one-way delay, by source address",
       async () => {
@@ -226,23 +262,7 @@ Deno.test({
         // twice the rate, as the upload below: TCP's goodput over a few seconds is its congestion
         // control's as much as the link's (three CI attempts in a row read 17.6-18.1 Mbit/s of
         // 19.3 while UDP read the rate exactly).
-        const before = (await wanLab.wan(wan3.name).status()).stats.down;
-        const r = await iperfUdp(lab, {
-          server: router,
-          client: topo.hosts.srv,
-          address: wan3.router.v4,
-          seconds: 3,
-          rateMbps: 40,
-          length: UDP_PAYLOAD,
-        });
-        assert.ok(r.sentGbps * 1000 > 25, `iperf3 offered only ${(r.sentGbps * 1000).toFixed(1)}`);
-        assertWithin(
-          r.gbps * 1000,
-          20 * UDP_PAYLOAD / (UDP_PAYLOAD + UDP_OVERHEAD),
-          "wan3 UDP download (Mbit/s)",
-        );
-        const after = (await wanLab.wan(wan3.name).status()).stats.down;
-        assert.ok(after.lostQueue - before.lostQueue > 0, "the excess was dropped by the queue");
+        await assertUdpRate("down", 20, 25);
         // TCP through the same link: most of the rate (the first second, slow start, left out).
         const tcp = await iperfTcp(lab, {
           server: router,
@@ -263,30 +283,8 @@ Deno.test({
     await t.step(
       "a 10 Mbit/s upload carries 10 Mbit/s of UDP offered at 20, the rest tail-dropped",
       async () => {
-        const before = (await wanLab.wan(wan3.name).status()).stats.up;
         // iperf3 -R: the server on the router sends, router → srv is wan3's upload direction.
-        const r = await iperfUdp(lab, {
-          server: router,
-          client: topo.hosts.srv,
-          address: wan3.router.v4,
-          seconds: 3,
-          reverse: true,
-          rateMbps: 20,
-          length: UDP_PAYLOAD,
-        });
-        // Only a sender that kept the link's queue full measures the link.
-        assert.ok(
-          r.sentGbps * 1000 > 12,
-          `iperf3 offered only ${(r.sentGbps * 1000).toFixed(1)} Mbit/s`,
-        );
-        assertWithin(
-          r.gbps * 1000,
-          10 * UDP_PAYLOAD / (UDP_PAYLOAD + UDP_OVERHEAD),
-          "wan3 UDP upload (Mbit/s)",
-        );
-        const after = (await wanLab.wan(wan3.name).status()).stats.up;
-        assert.ok(after.lostQueue - before.lostQueue > 0, "the excess was dropped by the queue");
-        assert.equal(after.lostRandom, 0);
+        await assertUdpRate("up", 10, 12);
       },
     );
 
