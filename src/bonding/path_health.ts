@@ -12,7 +12,16 @@
  * data in every report, while one that carries a packet now and then shows longer gaps between
  * signs of life, and waits that much longer (the gap estimate rises at once with a long gap and
  * sinks slowly). On a slow or jittery path the RTT term takes over, so a delay spike is not a
- * death.
+ * death; on a busy path that term is a report interval longer, as a packet's news comes back in
+ * a report that waits up to that long at the peer.
+ *
+ * Reports ride one path of the peer's choosing. When they stop coming at all (the monitor says
+ * so in `tick`), a busy path's silence may be the carrier's fault rather than its own: then the
+ * path is probed at once and declared down only when, besides the silence, a probe sent after
+ * its last sign of life has gone unanswered for its RTT timeout (srtt + 4 rttvar + margin) if
+ * the last report came on it, twice that if not. The carrier fails that test about as fast as
+ * the silence alone would take it down; the other paths, whose echoes keep coming on their own,
+ * stay up, also while the traffic leaving the dead carrier fills their queues.
  *
  * Hysteresis. A down path (and a new one) is admitted after `recoverProbes` consecutive
  * echoes. Every time it goes down again the number doubles (up to `maxRecoverProbes`), and each
@@ -56,6 +65,17 @@ const PROBE_RING = 64;
  * monitor sends them at this interval; liveness of a busy path rests on them).
  */
 export const REPORT_INTERVAL_MS = 25;
+/**
+ * No receive report for this long: the path they ride may have died, so a busy path's silence
+ * no longer tells on that path alone (see tick). Two intervals: one missed report is jitter.
+ */
+export const REPORTS_OVERDUE_MS = 2 * REPORT_INTERVAL_MS;
+
+/**
+ * What the peer's receive reports say about a path's silence: they come (`flowing`), or they are
+ * overdue and the last one came on this path (`overdue-here`) or on another (`overdue-elsewhere`).
+ */
+export type ReportFlow = "flowing" | "overdue-here" | "overdue-elsewhere";
 /** A rate sample spans at least this much sending, ms (about one report interval)... */
 const RATE_SAMPLE_MIN_MS = 20;
 /** ...and this many times the path's jitter slack (see onReport). */
@@ -138,6 +158,10 @@ export class PathHealth {
   #lastEchoSeq = -1;
   #streak = 0;
   #nextProbeAt = -Infinity;
+  /** When the first probe after the last sign of life left; stale when before lastLifeAt. */
+  #probeAfterLifeAt = NaN;
+  /** What the peer's receive reports do (see the file comment). */
+  #reports: ReportFlow = "flowing";
   // Busy detection: packets in the send log beyond our own probes, per window.
   #windowStart = -Infinity;
   #windowPackets = 0;
@@ -200,13 +224,20 @@ export class PathHealth {
     return Math.min(this.#o.maxRecoverProbes, this.#o.recoverProbes * 2 ** this.flaps);
   }
 
-  /** Silence after which the path is down, ms. */
+  /**
+   * Silence after which the path is down, ms. Busy, the RTT term grows by a report interval:
+   * a packet's news comes back in a report, which waits up to that long at the peer.
+   */
   get downAfterMs(): number {
     const o = this.#o;
-    const interval = this.busy
-      ? Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap)
-      : o.probeIdleMs;
-    return Math.max(o.missedProbes * interval, this.rtt.timeout(o.timeoutMarginMs));
+    if (!this.busy) {
+      return Math.max(o.missedProbes * o.probeIdleMs, this.rtt.timeout(o.timeoutMarginMs));
+    }
+    const interval = Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap);
+    return Math.max(
+      o.missedProbes * interval,
+      this.rtt.timeout(o.timeoutMarginMs) + o.reportIntervalMs,
+    );
   }
 
   probeDue(now: number): boolean {
@@ -221,6 +252,7 @@ export class PathHealth {
       this.#resolveProbe(now, this.#openSeq, oldest);
     }
     this.#probeSentAt[seq % PROBE_RING] = now;
+    if (!(this.#probeAfterLifeAt >= this.lastLifeAt)) this.#probeAfterLifeAt = now;
     this.#nextProbeAt = now + (this.busy ? this.#o.probeBusyMs : this.#o.probeIdleMs);
     this.#windowProbes++;
     this.stats.probesSent++;
@@ -344,10 +376,20 @@ export class PathHealth {
     this.#rateFromRealTime = this.#log.foundRealTime;
   }
 
-  /** Timeouts, busy detection and state changes. True if the state changed. */
-  tick(now: number): boolean {
+  /**
+   * Timeouts, busy detection and state changes. `reports`: whether the peer's receive reports
+   * come (see the file comment). True if the state changed.
+   */
+  tick(now: number, reports: ReportFlow = "flowing"): boolean {
     this.#expireProbes(now);
     this.#updateBusy(now);
+    if (
+      reports !== "flowing" && this.#reports === "flowing" && this.busy &&
+      this.state !== PATH_DOWN && !(this.#probeAfterLifeAt >= this.lastLifeAt)
+    ) {
+      this.#nextProbeAt = now;
+    }
+    this.#reports = reports;
     if (this.state !== PATH_DOWN && this.flaps > 0 && now >= this.#forgiveAt) {
       this.flaps--;
       this.#forgiveAt = now + this.#o.flapForgiveMs;
@@ -360,11 +402,27 @@ export class PathHealth {
   /** When `tick` (or a probe) is next needed. */
   nextDeadline(): number {
     let t = this.#nextProbeAt;
-    if (this.state !== PATH_DOWN) t = Math.min(t, this.lastLifeAt + this.downAfterMs);
+    if (this.state !== PATH_DOWN) {
+      t = Math.min(t, Math.max(this.lastLifeAt + this.downAfterMs, this.#sparedUntil()));
+    }
     if (this.#openSeq < this.#nextSeq) {
       t = Math.min(t, this.#probeSentAt[this.#openSeq % PROBE_RING] + this.#probeTimeout());
     }
     return Math.min(t, this.#windowStart + this.#o.probeBusyMs);
+  }
+
+  /**
+   * While reports are overdue, a busy path is not taken down before this time: a probe sent
+   * since its last sign of life unanswered for its RTT timeout, doubled unless the reports came
+   * on this path (Infinity: no such probe yet).
+   */
+  #sparedUntil(): number {
+    if (this.#reports === "flowing" || !this.busy) return -Infinity;
+    const probeAt = this.#probeAfterLifeAt;
+    if (!(probeAt >= this.lastLifeAt)) return Infinity;
+    const timeout = this.rtt.timeout(this.#o.timeoutMarginMs);
+    if (timeout === Infinity) return probeAt + PROBE_LOSS_TIMEOUT_MS;
+    return probeAt + (this.#reports === "overdue-here" ? timeout : 2 * timeout);
   }
 
   #probeTimeout(): number {
@@ -422,7 +480,7 @@ export class PathHealth {
       this.#admittedAt = now;
       return;
     }
-    if (now - this.lastLifeAt > this.downAfterMs) {
+    if (now - this.lastLifeAt > this.downAfterMs && now > this.#sparedUntil()) {
       this.#set(PATH_DOWN);
       this.stats.downs++;
       this.flaps = Math.min(this.flaps + 1, MAX_FLAPS);

@@ -7,6 +7,8 @@ import {
   type PathHealthOptions,
   type PathState,
   pathStateName,
+  REPORT_INTERVAL_MS,
+  REPORTS_OVERDUE_MS,
 } from "./path_health.ts";
 import { PathSendLog } from "./path_send_log.ts";
 import { AggregateScheduler } from "./aggregate_scheduler.ts";
@@ -370,20 +372,30 @@ Deno.test("path health options are checked", () => {
 });
 
 /**
- * A path carrying data: a packet every `everyMs`, arriving `owd` ms later; the receiver reports
- * what arrived every REPORT_INTERVAL_MS while something new arrived; probes echo after 2 x owd.
- * Everything stops at `deathAt`. Returns when the path went down (or undefined) and its last
- * sign of life.
+ * A path carrying data: a packet every `everyMs`, arriving `owd` ms later (`queue.ms` more if
+ * sent from `queue.from` on); the receiver reports what arrived (probes too) every
+ * REPORT_INTERVAL_MS while something new arrived, delivered `owd` ms later, on this path
+ * (`carrier`) or on another until `reportsLostFrom`; probes echo after 2 x owd (plus the queue).
+ * The path stops at `deathAt`, and its reports with it if it carries them. `tick` is told what
+ * the reports do as the monitor would (REPORTS_OVERDUE_MS). Returns when the path went down
+ * (or undefined) and its last sign of life.
  */
-function busyPath(everyMs: number, deathAt: number, endAt: number) {
-  const owd = 10;
+function busyPath(
+  everyMs: number,
+  deathAt: number,
+  endAt: number,
+  { owd = 10, reportsLostFrom = Infinity, carrier = true, queue = { from: Infinity, ms: 0 } } = {},
+) {
   const log = new PathSendLog(4096);
   const h = new PathHealth(log);
-  const sent: { counter: number; at: number }[] = [];
+  const sent: { counter: number; arrives: number }[] = [];
   const echoes: { at: number; seq: number; sentAt: number }[] = [];
+  const reports: { at: number; received: number; highest: number; highestAt: number }[] = [];
+  const delay = (t: number) => owd + (t >= queue.from ? queue.ms : 0);
   let counter = 0;
   let received = 0;
   let reportedUpTo = -1;
+  let lastReportAt = -Infinity;
   let downAt: number | undefined;
   // Admitted first, as a live path would be.
   for (let t = 0; t < endAt; t++) {
@@ -392,26 +404,33 @@ function busyPath(everyMs: number, deathAt: number, endAt: number) {
       const e = echoes.shift()!;
       if (alive) h.onProbeEcho(t, e.seq, e.sentAt, 0);
     }
+    while (reports.length > 0 && reports[0].at <= t) {
+      const r = reports.shift()!;
+      lastReportAt = t;
+      h.onReport(t, r.received, r.received * 1200, r.highest, r.highestAt);
+    }
     if (h.probeDue(t)) {
       const seq = h.takeProbe(t);
-      log.record(counter++, 64, t);
-      if (alive) echoes.push({ at: t + 2 * owd, seq, sentAt: t });
+      log.record(counter, 64, t);
+      sent.push({ counter: counter++, arrives: t + delay(t) });
+      if (alive) echoes.push({ at: t + delay(t) + owd, seq, sentAt: t });
     }
     if (t >= 300 && t % everyMs === 0) {
       log.record(counter, 1200, t);
-      sent.push({ counter: counter++, at: t });
+      sent.push({ counter: counter++, arrives: t + delay(t) });
     }
     if (alive && t % 25 === 0) {
-      let highest = -1;
-      for (const s of sent) if (s.at + owd <= t && s.counter > reportedUpTo) highest = s.counter;
+      let highest = reportedUpTo;
+      for (const s of sent) if (s.arrives <= t && s.counter > highest) highest = s.counter;
       if (highest > reportedUpTo) {
         received += sent.filter((s) => s.counter > reportedUpTo && s.counter <= highest).length;
         reportedUpTo = highest;
-        h.onReport(t + owd, received, received * 1200, highest, t);
+        if (t < reportsLostFrom) reports.push({ at: t + owd, received, highest, highestAt: t });
       }
     }
     const before = h.state;
-    h.tick(t);
+    const overdue = t - lastReportAt > REPORTS_OVERDUE_MS;
+    h.tick(t, !overdue ? "flowing" : carrier ? "overdue-here" : "overdue-elsewhere");
     if (before !== PATH_DOWN && h.state === PATH_DOWN && t > 300) downAt ??= t;
   }
   return { downAt, lastLifeAt: h.lastLifeAt, health: h };
@@ -421,13 +440,50 @@ Deno.test("a busy path is declared down within ~75 ms of its last report, a spar
   const dense = busyPath(2, 3000, 4000);
   assert.ok(dense.downAt !== undefined, "the dead path went down");
   const silence = dense.downAt - dense.lastLifeAt;
-  assert.ok(silence <= 80 && silence >= 70, `down after ${silence} ms of silence`);
+  // 75 ms, or, its reports having stopped too, the probe sent when they were overdue (50 ms)
+  // unanswered for its RTT (20 ms) and a 10 ms margin.
+  assert.ok(silence <= 85 && silence >= 70, `down after ${silence} ms of silence`);
   // One packet every 100 ms: reports show life only that often, so it is not taken for dead.
   const sparse = busyPath(100, 10_000, 10_000);
   assert.equal(sparse.downAt, undefined, "no false alarm on a path used now and then");
   assert.equal(sparse.health.stats.downs, 0);
   assert.ok(sparse.health.busy);
-  assert.ok(sparse.health.downAfterMs >= 150, `${sparse.health.downAfterMs}`);
+  // Its signs of life (data and probes reported) come less often: it waits longer than 75 ms.
+  assert.ok(sparse.health.downAfterMs >= 120, `${sparse.health.downAfterMs}`);
+});
+
+Deno.test("a busy path waits a report interval longer than its RTT timeout: reports bring its news", () => {
+  // RTT 100 ms: the RTT term (srtt + 4 rttvar + 10 ms) outweighs 3 x the 25-ms report interval.
+  const r = busyPath(2, Infinity, 3000, { owd: 50 });
+  assert.ok(r.health.busy);
+  const rto = r.health.rtt.timeout(10);
+  assert.ok(rto > 100, `${rto}`);
+  assert.equal(r.health.downAfterMs, rto + REPORT_INTERVAL_MS);
+});
+
+Deno.test("a busy path outlives the path its reports ride, and still goes down when it dies", () => {
+  for (const owd of [10, 30, 50]) {
+    for (const cutAt of [2000, 2013, 2037]) {
+      // The carrier dies at cutAt, this path lives on: only its echoes speak for it, for 300 ms
+      // (longer than the peer takes to move its reports elsewhere), and the traffic moving here
+      // from the dead path delays them by 25 ms more than its RTT timeout allows.
+      const lives = busyPath(2, Infinity, cutAt + 300, {
+        owd,
+        reportsLostFrom: cutAt,
+        carrier: false,
+        queue: { from: cutAt, ms: 25 },
+      });
+      assert.equal(lives.downAt, undefined, `owd ${owd} cut ${cutAt}: taken down with the carrier`);
+      assert.ok(lives.health.lastLifeAt > cutAt + 200, "its echoes kept it alive");
+      // This path is the carrier, and dies: down soon after its last report, all the same.
+      const dies = busyPath(2, cutAt, cutAt + 1000, { owd });
+      assert.ok(dies.downAt !== undefined, `owd ${owd} cut ${cutAt}: never went down`);
+      const after = dies.downAt - cutAt;
+      // Its last report arrives up to owd after the cut, reports are overdue 50 ms later, and
+      // the probe sent then goes unanswered for its RTT (2 owd) and a 10 ms margin.
+      assert.ok(after <= 3 * owd + 65, `owd ${owd} cut ${cutAt}: down ${after} ms after the cut`);
+    }
+  }
 });
 
 Deno.test("losses of uncounted (split subflow) packets do not degrade a path, and they keep it alive", () => {

@@ -480,7 +480,7 @@ export class BondingPlane {
         return;
       case "receive-report":
         this.counters.receiveReportsReceived++;
-        if (this.#monitors.get(peer)?.onReport(now, frame) === false) {
+        if (this.#monitors.get(peer)?.onReport(now, frame, socket, from) === false) {
           this.counters.receiveReportsLate++;
         }
         return;

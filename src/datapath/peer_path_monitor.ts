@@ -18,6 +18,7 @@ import {
   PathHealth,
   pathStateName,
   REPORT_INTERVAL_MS,
+  REPORTS_OVERDUE_MS,
 } from "../bonding/path_health.ts";
 import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
 import { PathSendLog } from "../bonding/path_send_log.ts";
@@ -90,6 +91,10 @@ export class PeerPathMonitor {
   #reportedPackets = 0;
   /** reportTime of the newest report handled. */
   #lastReportTime = -Infinity;
+  /** When the last report arrived (ours), in order or not. */
+  #lastReportAt = -Infinity;
+  /** The path it came on; -1: unknown. */
+  #reportPath = -1;
 
   constructor(peer: number, send: PathSend) {
     this.peer = peer;
@@ -146,11 +151,17 @@ export class PeerPathMonitor {
   tick(now: number): PathChange[] {
     const changes: PathChange[] = [];
     let alive = 0;
+    const overdue = now - this.#lastReportAt > REPORTS_OVERDUE_MS;
     for (let p = 0; p < PATHS_PER_PEER; p++) {
       const path = this.paths[p];
       if (path === undefined) continue;
       const h = path.health;
-      if (h.tick(now)) {
+      const reports = !overdue
+        ? "flowing"
+        : p === this.#reportPath
+        ? "overdue-here"
+        : "overdue-elsewhere";
+      if (h.tick(now, reports)) {
         path.since = now;
         changes.push({
           path: p,
@@ -179,6 +190,16 @@ export class PeerPathMonitor {
     return changes;
   }
 
+  /** The path a frame on `socket` from `from` came by; -1 if none. */
+  #pathOf(socket: number, from: Endpoint): number {
+    for (let p = 0; p < PATHS_PER_PEER; p++) {
+      const path = this.paths[p];
+      if (path === undefined || path.socket !== socket) continue;
+      if (path.endpoint === null || path.endpoint.equals(from)) return p;
+    }
+    return -1;
+  }
+
   /** A probe from the peer on path `pathId`: its timestamp feeds the delay spread. */
   onProbe(now: number, probe: Probe): void {
     this.spread.add(now, probe.pathId, probe.sentAt);
@@ -195,7 +216,9 @@ export class PeerPathMonitor {
    * scheduled like data, so one may overtake another on a faster path, and the older one,
    * handled after, would count the packets between the two twice.
    */
-  onReport(now: number, report: ReceiveReport): boolean {
+  onReport(now: number, report: ReceiveReport, socket: number, from: Endpoint): boolean {
+    this.#lastReportAt = now;
+    this.#reportPath = this.#pathOf(socket, from);
     const t = report.reportTime;
     if (t <= this.#lastReportTime && t > this.#lastReportTime - REPORT_RESTART_MS) return false;
     this.#lastReportTime = t;

@@ -7,7 +7,7 @@ import { PathTable } from "../bonding/path_table.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { PATHS_PER_PEER, SEND_LOG_ENTRIES } from "./bonded_sender.ts";
 import { PeerPathMonitor } from "./peer_path_monitor.ts";
-import { REPORT_INTERVAL_MS } from "../bonding/path_health.ts";
+import { REPORT_INTERVAL_MS, REPORTS_OVERDUE_MS } from "../bonding/path_health.ts";
 
 interface Sent {
   path: number;
@@ -108,11 +108,16 @@ Deno.test("path monitor: a report overtaken by a newer one is ignored; a restart
   const log = new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[0]);
   for (let c = 0; c < 100; c++) log.record(c, 1000, t);
   const report = (reportTime: number, highestCounter: number, packets: number) =>
-    monitor.onReport(t, {
-      type: "receive-report",
-      reportTime,
-      entries: [{ pathId: 0, packets, bytes: packets * 1000, highestCounter, highestAt: t }],
-    });
+    monitor.onReport(
+      t,
+      {
+        type: "receive-report",
+        reportTime,
+        entries: [{ pathId: 0, packets, bytes: packets * 1000, highestCounter, highestAt: t }],
+      },
+      0,
+      Endpoint.parse("192.0.2.1:51820"),
+    );
   const health = monitor.paths[0]!.health;
   t += 10;
   assert.equal(report(50_000, 49, 50), true);
@@ -143,4 +148,71 @@ Deno.test("path monitor: the peer's probes set the reorder timeout from the dela
   monitor.tick(600);
   const settings = new Float64Array(monitor.rxMemory.settings);
   assert.ok(Math.abs(settings[0] - 40) < 1, `timeout ${settings[0]}`);
+});
+
+Deno.test("path monitor: when reports stop, busy paths are probed at once and judged by their echoes", () => {
+  const { sent, monitor } = setup();
+  let t = admit(monitor, sent, 2);
+  const logs = [0, 1].map((p) => new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[p]));
+  const from = Endpoint.parse("192.0.2.1:51820");
+  let counter = 0;
+  const highest = [-1, -1];
+  const packets = [0, 0];
+  const echoes: { at: number; pathId: number; seq: number; sentAt: number }[] = [];
+  const downAt = [Infinity, Infinity];
+  // Data on both paths every 10 ms, reports about both every 30 ms on path 0 until `cutAt`, when
+  // path 0 dies. Path 0 echoes in 10 ms; path 1 in 30 ms, and in 85 ms after the cut (the
+  // traffic moving over from path 0 fills its queue): longer than its RTT timeout (~50 ms) allows.
+  const cutAt = t + 2000;
+  const probeTimes: number[][] = [[], []];
+  for (; t < cutAt + 400; t += 5) {
+    while (echoes.length > 0 && echoes[0].at <= t) {
+      const { pathId, seq, sentAt } = echoes.shift()!;
+      monitor.onEcho(t, { type: "probe-echo", pathId, seq, sentAt, holdMs: 0 });
+    }
+    for (const p of t % 10 === 0 ? [0, 1] : []) {
+      for (let i = 0; i < 5; i++) logs[p].record(counter++, 1000, t);
+      if (p === 1 || t < cutAt) {
+        highest[p] = counter - 1;
+        packets[p] += 5;
+      }
+    }
+    if (t < cutAt && t % 30 === 0) {
+      const entries = [0, 1].map((pathId) => ({
+        pathId,
+        packets: packets[pathId],
+        bytes: packets[pathId] * 1000,
+        highestCounter: highest[pathId],
+        highestAt: t,
+      }));
+      monitor.onReport(t, { type: "receive-report", reportTime: t, entries }, 0, from);
+    }
+    for (const change of monitor.tick(t)) {
+      if (change.state === "down") downAt[change.path] = Math.min(downAt[change.path], t);
+    }
+    for (const s of sent.splice(0)) {
+      if (s.frame.type !== "probe") continue;
+      const { pathId, seq, sentAt } = s.frame;
+      probeTimes[pathId].push(t);
+      // The probe is logged like any packet on its path.
+      logs[pathId].record(counter++, 64, t);
+      if (pathId === 0 && t >= cutAt) continue;
+      const rtt = pathId === 0 ? 10 : t >= cutAt ? 85 : 30;
+      echoes.push({ at: t + rtt, pathId, seq, sentAt });
+      echoes.sort((a, b) => a.at - b.at);
+    }
+  }
+  const lastReport = cutAt - 10 - ((cutAt - 10) % 30);
+  for (const p of [0, 1]) {
+    const probed = probeTimes[p].find((at) => at > lastReport + REPORTS_OVERDUE_MS);
+    assert.equal(probed, lastReport + REPORTS_OVERDUE_MS + 5, `path ${p} probed once overdue`);
+  }
+  assert.equal(monitor.table.state[0], PATH_DOWN, "the carrier went down");
+  assert.ok(
+    downAt[0] - lastReport <= 100,
+    `the carrier down ${downAt[0] - lastReport} ms after its last report`,
+  );
+  assert.equal(monitor.paths[0]!.health.stats.downs, 1);
+  assert.equal(monitor.table.state[1], PATH_UP, "the path that kept answering stayed up");
+  assert.equal(monitor.paths[1]!.health.stats.downs, 0);
 });
