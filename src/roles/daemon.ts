@@ -155,7 +155,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     } else dataPath.setForwards(config.forwards.map(forwardToEntry));
     const lanPrefix = setUpLanPrefix(config, dataPath, nl, sysctls, teardown, log);
     const tcpSplit = config.role === "vps"
-      ? setUpVpsSplit(config, nl, tun.name, dataPath, teardown, log)
+      ? await setUpVpsSplit(config, nl, tun.name, dataPath, sysctls, teardown, log)
       : setUpRouterSplit(config, nl, tun.name, nftReady, dataPath, teardown, log);
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.

@@ -28,6 +28,7 @@ import { VpsSplit } from "../mptcp/vps_split.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
+import type { SysctlChanges } from "../system/sysctl.ts";
 import type { NetlinkSocket } from "../system/netlink/socket.ts";
 import { SplitWindowRoutes, type WindowedDestination } from "./split_window_routes.ts";
 import type { Teardown } from "./teardown.ts";
@@ -40,6 +41,15 @@ const ANNOUNCE_CHECK_MS = 1000;
 const WINDOW_SYNC_MS = 1000;
 /** IPv4 and TCP headers: a subflow's segment is the tunnel MTU less these. */
 const TCP_IPV4_HEADERS = 40;
+/**
+ * VPS: seconds before the kernel sends an unanswered subflow port announcement (ADD_ADDR) again.
+ * At the kernel's 120 (its TCP_RTO_MAX) a connection whose announcement was lost (a pure ACK
+ * option, dropped like any packet by a full queue) goes without that port's subflow for two
+ * minutes, and without the ports after it: the path manager announces the next one only once
+ * the previous one is echoed or joined. The setting counts whole seconds; one is well above the
+ * tunnel's round trips.
+ */
+const ADD_ADDR_TIMEOUT_S = "1";
 
 /**
  * VPS: the subflow ports the kernel announces on `address`, SPLIT_PORT + 1 .. + (paths - 1).
@@ -195,14 +205,15 @@ function keepSubflowWindows(
   return sync;
 }
 
-export function setUpVpsSplit(
+export async function setUpVpsSplit(
   config: BondConfig,
   nl: NetlinkSocket,
   tunName: string,
   dataPath: SplitDataPath,
+  sysctls: SysctlChanges,
   teardown: Teardown,
   log: Logger,
-): TcpSplitService {
+): Promise<TcpSplitService> {
   if (config.scheduler.tcp !== "mptcp") {
     return new TcpSplitService("off", "scheduler.tcp is packet");
   }
@@ -220,6 +231,15 @@ export function setUpVpsSplit(
   const split = VpsSplit.open(address.address(), tunName, log);
   teardown.add("TCP split listener", () => split.stop());
   setLimits(pm, (found) => ({ ...found, subflows: SPLIT_SUBFLOWS - 1 }), teardown);
+  try {
+    await sysctls.set("net.mptcp.add_addr_timeout", ADD_ADDR_TIMEOUT_S);
+  } catch (err) {
+    log.warn(
+      `TCP split: a lost subflow announcement waits the kernel's timeout: ${
+        (err as Error).message
+      }`,
+    );
+  }
   // The ports announced follow the router with the most paths: subflow j rides path j mod n
   // (subflow_ports.ts), and a router takes every port announced, so n - 1 ports give each of
   // its n paths one subflow. A crashed run's announcements on our ports go first.

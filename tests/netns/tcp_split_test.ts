@@ -170,6 +170,8 @@ Deno.test({
         assert.ok(c.txSplitPinned > 1000, `${who} txSplitPinned ${c.txSplitPinned}`);
         assert.ok(c.rxSplitBypass > 1000, `${who} rxSplitBypass ${c.rxSplitBypass}`);
       }
+      // A lost subflow port announcement is sent again after a second, not the kernel's 120.
+      assert.equal(await addAddrTimeout(lab, h.vps), "1");
     } finally {
       await stopPair(pair);
     }
@@ -182,8 +184,13 @@ Deno.test({
     assert.match(limits, /subflows 2/, "the router's limits are the kernel defaults again");
     assert.match(limits, /add_addr_accepted 0/);
     assert.match(await lab.run(h.vps, ["ip", "mptcp", "limits", "show"]), /subflows 2/);
+    assert.equal(await addAddrTimeout(lab, h.vps), "120", "the kernel's default again");
   },
 });
+
+function addAddrTimeout(lab: Lab, host: string): Promise<string> {
+  return lab.run(host, ["sysctl", "-n", "net.mptcp.add_addr_timeout"]).then((v) => v.trim());
+}
 
 Deno.test({
   name:
