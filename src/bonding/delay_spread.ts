@@ -11,14 +11,7 @@
  *
  * timeout = clamp(spread + 3 x the largest jitter, minTimeoutMs, maxTimeoutMs), over the paths
  * heard from in the last `staleMs`.
- *
- * Per path, the last transit above the lowest seen is the queue the peer's packets on that path
- * wait in now (the offset cancels again); the lowest creeps up by BASE_CREEP so that the two
- * clocks drifting apart is not taken for a queue.
  */
-
-/** How fast the lowest transit may rise, ms per ms: 100 ppm, above NTP-kept clocks' drift. */
-const BASE_CREEP = 1e-4;
 
 export interface DelaySpreadOptions {
   /** Floor: even paths of equal delay reorder a little (batching on both sides). @default 3 */
@@ -38,7 +31,6 @@ export class DelaySpread {
   readonly #jitter: Float64Array;
   readonly #last: Float64Array;
   readonly #heardAt: Float64Array;
-  readonly #base: Float64Array;
 
   constructor(paths: number, options: DelaySpreadOptions = {}) {
     if (!Number.isInteger(paths) || paths < 1 || paths > 32) {
@@ -57,7 +49,6 @@ export class DelaySpread {
     this.#jitter = new Float64Array(paths);
     this.#last = new Float64Array(paths);
     this.#heardAt = new Float64Array(paths).fill(-Infinity);
-    this.#base = new Float64Array(paths).fill(Infinity);
   }
 
   /** A probe from the peer arrived on `path` at `now`, stamped `sentAt` by the peer's clock. */
@@ -72,19 +63,8 @@ export class DelaySpread {
       this.#transit[path] += (transit - this.#transit[path]) / 8;
       this.#jitter[path] += (Math.abs(transit - this.#last[path]) - this.#jitter[path]) / 16;
     }
-    const since = now - this.#heardAt[path];
-    this.#base[path] = Math.min(transit, this.#base[path] + (since > 0 ? since * BASE_CREEP : 0));
     this.#last[path] = transit;
     this.#heardAt[path] = now;
-  }
-
-  /**
-   * How long the peer's last probe on `path` waited beyond the path's lowest one-way delay, ms:
-   * the queue anything the peer sends on it meets now (0 before two probes).
-   */
-  queueing(path: number): number {
-    const q = this.#last[path] - this.#base[path];
-    return q > 0 ? q : 0;
   }
 
   /** Smoothed one-way delay of `path` relative to the fastest fresh path, ms (NaN if unknown). */

@@ -65,19 +65,3 @@ Deno.test("the reorder timeout is clamped and forgets paths that went quiet", ()
   assert.equal(ds.timeoutMs(1601), 3, "bad input ignored");
   assert.throws(() => new DelaySpread(2, { minTimeoutMs: 10, maxTimeoutMs: 5 }));
 });
-
-Deno.test("the queue on a path is its last transit above the lowest, and clock drift is not one", () => {
-  const s = new DelaySpread(2);
-  assert.equal(s.queueing(0), 0, "nothing heard");
-  // The two clocks differ by 1000 ms; the one-way delay is 30 ms, then 90 (a queue), then 30.
-  s.add(100, 0, -870);
-  s.add(200, 0, -770);
-  assert.equal(s.queueing(0), 0);
-  s.add(360, 0, -670);
-  assert.ok(Math.abs(s.queueing(0) - 60) < 0.1, `${s.queueing(0)}`);
-  s.add(400, 0, -570);
-  assert.equal(s.queueing(0), 0, "the queue drained");
-  // The clocks drift apart by 50 ppm for 100 s: the transit grows by 5 ms, no queue.
-  for (let t = 1000; t <= 101_000; t += 1000) s.add(t, 0, t - 970 - (t - 1000) * 5e-5);
-  assert.ok(s.queueing(0) < 0.5, `drift taken for a queue: ${s.queueing(0)}`);
-});

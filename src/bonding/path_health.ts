@@ -135,12 +135,6 @@ export class PathHealth {
   busy = false;
   /** Last sign of life; -Infinity before any. */
   lastLifeAt = -Infinity;
-  /**
-   * The queue the peer's packets on this path meet now, ms (its probes' one-way delay above the
-   * lowest, set by the monitor): echoes and reports come back through it, so a one-way flow
-   * filling the path toward us delays them by that much beyond the RTT measured before.
-   */
-  returnQueueMs = 0;
   /** Down events not yet forgiven. */
   flaps = 0;
   readonly stats: PathHealthStats = {
@@ -231,18 +225,19 @@ export class PathHealth {
   }
 
   /**
-   * Silence after which the path is down, ms, plus the queue every sign of life comes back
-   * through (returnQueueMs). Busy, the RTT term grows by a report interval: a packet's news
-   * comes back in a report, which waits up to that long at the peer.
+   * Silence after which the path is down, ms. Busy, the RTT term grows by a report interval:
+   * a packet's news comes back in a report, which waits up to that long at the peer.
    */
   get downAfterMs(): number {
     const o = this.#o;
-    const rtt = this.rtt.timeout(o.timeoutMarginMs);
     if (!this.busy) {
-      return Math.max(o.missedProbes * o.probeIdleMs, rtt) + this.returnQueueMs;
+      return Math.max(o.missedProbes * o.probeIdleMs, this.rtt.timeout(o.timeoutMarginMs));
     }
     const interval = Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap);
-    return Math.max(o.missedProbes * interval, rtt + o.reportIntervalMs) + this.returnQueueMs;
+    return Math.max(
+      o.missedProbes * interval,
+      this.rtt.timeout(o.timeoutMarginMs) + o.reportIntervalMs,
+    );
   }
 
   probeDue(now: number): boolean {

@@ -156,7 +156,6 @@ export class PeerPathMonitor {
       const path = this.paths[p];
       if (path === undefined) continue;
       const h = path.health;
-      h.returnQueueMs = this.spread.queueing(p);
       const reports = !overdue
         ? "flowing"
         : p === this.#reportPath
