@@ -5,9 +5,15 @@
  * `rate` and the one-way delay to the schedulers (path_table.ts).
  *
  * Liveness. A sign of life is an echo of one of our probes, or a receive report showing that
- * the path delivered something new. The path is declared down when it has been silent for
- * max(missedProbes x the interval signs of life normally arrive at, srtt + 4 rttvar + margin).
- * Idle, that interval is the probe interval: 150 ms after the last echo at 50 ms probes. Busy,
+ * the path delivered something new. Silence makes a path suspect, an unanswered probe convicts
+ * it: the path is declared down when it has been silent for max(missedProbes x the interval
+ * signs of life normally arrive at, srtt + 4 rttvar + margin) *and* a probe sent since its last
+ * sign of life has gone unanswered for its RTT timeout (srtt + 4 rttvar + margin). A silent path
+ * is probed out of turn once it has missed a sign of life and a half, or earlier if that probe's
+ * timeout would otherwise end after the silence limit, so a dead path goes down as soon as its
+ * silence alone would take it, and a live one whose news is late (its data lost in a burst, its
+ * flow gone elsewhere, the reports about it slow to come) answers and stays up.
+ * Idle, the interval is the probe interval: 150 ms after the last echo at 50 ms probes. Busy,
  * it is what the path shows: receive reports every 25 ms make it 75 ms on a path that carries
  * data in every report, while one that carries a packet now and then shows longer gaps between
  * signs of life, and waits that much longer (the gap estimate rises at once with a long gap and
@@ -16,12 +22,11 @@
  * a report that waits up to that long at the peer.
  *
  * Reports ride one path of the peer's choosing. When they stop coming at all (the monitor says
- * so in `tick`), a busy path's silence may be the carrier's fault rather than its own: then the
- * path is probed at once and declared down only when, besides the silence, a probe sent after
- * its last sign of life has gone unanswered for its RTT timeout (srtt + 4 rttvar + margin) if
- * the last report came on it, twice that if not. The carrier fails that test about as fast as
- * the silence alone would take it down; the other paths, whose echoes keep coming on their own,
- * stay up, also while the traffic leaving the dead carrier fills their queues.
+ * so in `tick`), a busy path's silence may be the carrier's fault rather than its own, and its
+ * echo may queue behind the traffic leaving the dead carrier: then a probe of a busy path that
+ * did not carry the last report convicts it only after twice its RTT timeout. The carrier fails
+ * the test about as fast as the silence alone would take it down; the other paths, whose echoes
+ * keep coming on their own, stay up.
  *
  * Hysteresis. A down path (and a new one) is admitted after `recoverProbes` consecutive
  * echoes. Every time it goes down again the number doubles (up to `maxRecoverProbes`), and each
@@ -80,6 +85,8 @@ export type ReportFlow = "flowing" | "overdue-here" | "overdue-elsewhere";
 const RATE_SAMPLE_MIN_MS = 20;
 /** ...and this many times the path's jitter slack (see onReport). */
 const RATE_SAMPLE_JITTERS = 6;
+/** Missed signs of life (in intervals they come at) after which a silent path is probed. */
+const SUSPECT_INTERVALS = 1.5;
 /** Cap on the doubling of recoverProbes (2^6 = 64x). */
 const MAX_FLAPS = 6;
 
@@ -230,14 +237,15 @@ export class PathHealth {
    */
   get downAfterMs(): number {
     const o = this.#o;
-    if (!this.busy) {
-      return Math.max(o.missedProbes * o.probeIdleMs, this.rtt.timeout(o.timeoutMarginMs));
-    }
-    const interval = Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap);
-    return Math.max(
-      o.missedProbes * interval,
-      this.rtt.timeout(o.timeoutMarginMs) + o.reportIntervalMs,
-    );
+    const rttTerm = this.rtt.timeout(o.timeoutMarginMs) + (this.busy ? o.reportIntervalMs : 0);
+    return Math.max(o.missedProbes * this.#lifeInterval(), rttTerm);
+  }
+
+  /** The interval signs of life come at: the probe interval idle, what the path shows busy. */
+  #lifeInterval(): number {
+    const o = this.#o;
+    if (!this.busy) return o.probeIdleMs;
+    return Math.max(Math.min(o.probeBusyMs, o.reportIntervalMs), this.#lifeGap);
   }
 
   probeDue(now: number): boolean {
@@ -378,22 +386,20 @@ export class PathHealth {
 
   /**
    * Timeouts, busy detection and state changes. `reports`: whether the peer's receive reports
-   * come (see the file comment). True if the state changed.
+   * come (see the file comment). `judge` false: the caller's event loop was blocked until now,
+   * and the echoes and reports that came meanwhile wait behind this tick, so silence proves
+   * nothing yet: the state is left as it is until the next tick. True if the state changed.
    */
-  tick(now: number, reports: ReportFlow = "flowing"): boolean {
+  tick(now: number, reports: ReportFlow = "flowing", judge = true): boolean {
     this.#expireProbes(now);
     this.#updateBusy(now);
-    if (
-      reports !== "flowing" && this.#reports === "flowing" && this.busy &&
-      this.state !== PATH_DOWN && !(this.#probeAfterLifeAt >= this.lastLifeAt)
-    ) {
-      this.#nextProbeAt = now;
-    }
     this.#reports = reports;
+    if (this.state !== PATH_DOWN && now >= this.#suspectAt()) this.#nextProbeAt = now;
     if (this.state !== PATH_DOWN && this.flaps > 0 && now >= this.#forgiveAt) {
       this.flaps--;
       this.#forgiveAt = now + this.#o.flapForgiveMs;
     }
+    if (!judge) return false;
     const before = this.state;
     this.#evaluate(now);
     return this.state !== before;
@@ -403,7 +409,11 @@ export class PathHealth {
   nextDeadline(): number {
     let t = this.#nextProbeAt;
     if (this.state !== PATH_DOWN) {
-      t = Math.min(t, Math.max(this.lastLifeAt + this.downAfterMs, this.#sparedUntil()));
+      t = Math.min(
+        t,
+        this.#suspectAt(),
+        Math.max(this.lastLifeAt + this.downAfterMs, this.#convictedAt()),
+      );
     }
     if (this.#openSeq < this.#nextSeq) {
       t = Math.min(t, this.#probeSentAt[this.#openSeq % PROBE_RING] + this.#probeTimeout());
@@ -412,17 +422,37 @@ export class PathHealth {
   }
 
   /**
-   * While reports are overdue, a busy path is not taken down before this time: a probe sent
-   * since its last sign of life unanswered for its RTT timeout, doubled unless the reports came
-   * on this path (Infinity: no such probe yet).
+   * When a silent path is next probed out of turn: once it has missed a sign of life and a half,
+   * or earlier if its probe's RTT timeout would otherwise end after the silence limit. Infinity
+   * while a probe sent since its last sign of life is out.
    */
-  #sparedUntil(): number {
-    if (this.#reports === "flowing" || !this.busy) return -Infinity;
+  #suspectAt(): number {
+    if (this.#probeAfterLifeAt >= this.lastLifeAt) return Infinity;
+    const suspectAfter = Math.max(
+      SUSPECT_INTERVALS * this.#lifeInterval(),
+      this.downAfterMs - this.#convictionTimeout(),
+    );
+    return this.lastLifeAt + suspectAfter;
+  }
+
+  /**
+   * From when the path's silence may take it down: a probe sent since its last sign of life
+   * unanswered for its conviction timeout (Infinity: no such probe yet).
+   */
+  #convictedAt(): number {
     const probeAt = this.#probeAfterLifeAt;
-    if (!(probeAt >= this.lastLifeAt)) return Infinity;
+    return probeAt >= this.lastLifeAt ? probeAt + this.#convictionTimeout() : Infinity;
+  }
+
+  /**
+   * How long a probe may go unanswered before the path is taken for dead: its RTT timeout,
+   * doubled for a busy path while the peer's reports are overdue and the last one came on
+   * another path (its echo may queue behind the traffic leaving that path).
+   */
+  #convictionTimeout(): number {
     const timeout = this.rtt.timeout(this.#o.timeoutMarginMs);
-    if (timeout === Infinity) return probeAt + PROBE_LOSS_TIMEOUT_MS;
-    return probeAt + (this.#reports === "overdue-here" ? timeout : 2 * timeout);
+    if (timeout === Infinity) return PROBE_LOSS_TIMEOUT_MS;
+    return this.busy && this.#reports === "overdue-elsewhere" ? 2 * timeout : timeout;
   }
 
   #probeTimeout(): number {
@@ -480,7 +510,7 @@ export class PathHealth {
       this.#admittedAt = now;
       return;
     }
-    if (now - this.lastLifeAt > this.downAfterMs && now > this.#sparedUntil()) {
+    if (now - this.lastLifeAt > this.downAfterMs && now > this.#convictedAt()) {
       this.#set(PATH_DOWN);
       this.stats.downs++;
       this.flaps = Math.min(this.flaps + 1, MAX_FLAPS);

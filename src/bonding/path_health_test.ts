@@ -384,7 +384,14 @@ function busyPath(
   everyMs: number,
   deathAt: number,
   endAt: number,
-  { owd = 10, reportsLostFrom = Infinity, carrier = true, queue = { from: Infinity, ms: 0 } } = {},
+  {
+    owd = 10,
+    reportsLostFrom = Infinity,
+    carrier = true,
+    queue = { from: Infinity, ms: 0 },
+    dataLost = { from: Infinity, to: Infinity },
+    othersReport = false,
+  } = {},
 ) {
   const log = new PathSendLog(4096);
   const h = new PathHealth(log);
@@ -417,7 +424,9 @@ function busyPath(
     }
     if (t >= 300 && t % everyMs === 0) {
       log.record(counter, 1200, t);
-      sent.push({ counter: counter++, arrives: t + delay(t) });
+      const lost = t >= dataLost.from && t < dataLost.to;
+      if (!lost) sent.push({ counter, arrives: t + delay(t) });
+      counter++;
     }
     if (alive && t % 25 === 0) {
       let highest = reportedUpTo;
@@ -429,7 +438,8 @@ function busyPath(
       }
     }
     const before = h.state;
-    const overdue = t - lastReportAt > REPORTS_OVERDUE_MS;
+    // Other paths' news keeps the peer's reports coming, whatever this path does.
+    const overdue = !othersReport && t - lastReportAt > REPORTS_OVERDUE_MS;
     h.tick(t, !overdue ? "flowing" : carrier ? "overdue-here" : "overdue-elsewhere");
     if (before !== PATH_DOWN && h.state === PATH_DOWN && t > 300) downAt ??= t;
   }
@@ -483,6 +493,27 @@ Deno.test("a busy path outlives the path its reports ride, and still goes down w
       // the probe sent then goes unanswered for its RTT (2 owd) and a 10 ms margin.
       assert.ok(after <= 3 * owd + 65, `owd ${owd} cut ${cutAt}: down ${after} ms after the cut`);
     }
+  }
+});
+
+Deno.test("a silent busy path goes down only when its probe goes unanswered", () => {
+  for (let from = 2000; from < 2100; from += 7) {
+    // Data every 2 ms, and for 200 ms none of it arrives (a burst loss that spares the small
+    // probes), while other paths keep the peer's reports coming: they bring no news of this
+    // path for longer than its ~75-ms silence limit. The probe sent once it fell silent is
+    // answered, and it stays up.
+    const r = busyPath(2, Infinity, from + 1000, {
+      dataLost: { from, to: from + 200 },
+      othersReport: true,
+    });
+    assert.equal(r.downAt, undefined, `loss from ${from}: taken down while answering`);
+    assert.equal(r.health.stats.downs, 0);
+    // Dead, it goes down as soon as its silence alone would have taken it: the probe leaves
+    // early enough for its RTT timeout (20 ms and a margin) to end by then.
+    const dies = busyPath(2, from, from + 1000, { othersReport: true });
+    assert.ok(dies.downAt !== undefined, `death at ${from}: never went down`);
+    const silence = dies.downAt - dies.lastLifeAt;
+    assert.ok(silence >= 75 && silence <= 80, `death at ${from}: down after ${silence} ms silent`);
   }
 });
 

@@ -70,6 +70,16 @@ export function newBondingCounters() {
     receiveReportsReceived: 0,
     /** Reports that arrived after a newer one (overtaken on a faster path), ignored. */
     receiveReportsLate: 0,
+    /**
+     * Reports that came by no path the RX Worker knows (a path learned after they left): while
+     * reports are overdue, each busy path is then judged as one that did not carry them.
+     */
+    receiveReportsPathUnknown: 0,
+    /**
+     * Health ticks that came 50 ms or more after the one before (the main thread was blocked)
+     * and so judged no path: the frames that came meanwhile were still queued.
+     */
+    healthTicksDeferred: 0,
     /** Hellos naming a link id beyond the paths a peer may have. */
     linkIdsUnsupported: 0,
     bondedPeers: 0,
@@ -167,8 +177,8 @@ export class BondingPlane {
     // bonds and so can take them.
     if (links.length > 1) this.#startHellos();
     else if (links.length === 0) this.#learned = new LearnedPaths();
-    plane.onControl = (peer, socket, from, payload) =>
-      this.#receive(plane.now(), peer, socket, from, payload);
+    plane.onControl = (peer, socket, from, path, payload) =>
+      this.#receive(plane.now(), peer, socket, from, path, payload);
   }
 
   /**
@@ -343,7 +353,10 @@ export class BondingPlane {
   #tick(): void {
     const now = this.#plane.now();
     for (const monitor of this.#monitors.values()) {
-      for (const change of monitor.tick(now)) {
+      const deferred = monitor.ticksDeferred;
+      const changes = monitor.tick(now);
+      this.counters.healthTicksDeferred += monitor.ticksDeferred - deferred;
+      for (const change of changes) {
         log("info", "bonding", `path ${change.name}: ${change.state}`, {
           peer: this.#plane.control.peers[monitor.peer]?.name ?? monitor.peer,
           ...(change.silentMs === undefined ? {} : { silent_ms: change.silentMs }),
@@ -442,7 +455,14 @@ export class BondingPlane {
     });
   }
 
-  #receive(now: number, peer: number, socket: number, from: Endpoint, payload: Uint8Array): void {
+  #receive(
+    now: number,
+    peer: number,
+    socket: number,
+    from: Endpoint,
+    path: number,
+    payload: Uint8Array,
+  ): void {
     const decoded = decodeControlFrame(payload);
     if (decoded.frame === null) {
       this.counters.controlFramesBad++;
@@ -480,7 +500,8 @@ export class BondingPlane {
         return;
       case "receive-report":
         this.counters.receiveReportsReceived++;
-        if (this.#monitors.get(peer)?.onReport(now, frame, socket, from) === false) {
+        if (path < 0) this.counters.receiveReportsPathUnknown++;
+        if (this.#monitors.get(peer)?.onReport(now, frame, path) === false) {
           this.counters.receiveReportsLate++;
         }
         return;

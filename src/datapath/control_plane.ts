@@ -23,9 +23,12 @@ import type { BondedReceiveMemory } from "./bonded_receiver.ts";
 export class ControlPlane {
   readonly control: Control;
   readonly counters = { handshakeSendErrors: 0, handshakeNoSocket: 0 };
-  /** Where authenticated control frames go (the bonding layer); unset: they are dropped. */
+  /**
+   * Where authenticated control frames go (the bonding layer), with the bonded path they came by
+   * (-1: none); unset: they are dropped.
+   */
   onControl:
-    | ((peer: number, socket: number, from: Endpoint, payload: Uint8Array) => void)
+    | ((peer: number, socket: number, from: Endpoint, path: number, payload: Uint8Array) => void)
     | undefined;
   /**
    * The socket handshake messages to `peer` leave by (a bonded router picks a live link, so a
@@ -185,7 +188,13 @@ export class ControlPlane {
         this.control.nearExpiry(now, report.peer);
         break;
       case "control":
-        this.onControl?.(report.peer, report.socket, Endpoint.parse(report.from), report.payload);
+        this.onControl?.(
+          report.peer,
+          report.socket,
+          Endpoint.parse(report.from),
+          report.path,
+          report.payload,
+        );
         break;
     }
   }

@@ -177,8 +177,18 @@ export type ReceiverReport =
   | { type: "keypair-confirmed"; peer: number; localIndex: number }
   | { type: "endpoint-changed"; peer: number; from: string }
   | { type: "near-expiry"; peer: number }
-  /** An authenticated control frame (zero padding included) that came in on `socket`. */
-  | { type: "control"; peer: number; socket: number; from: string; payload: Uint8Array };
+  /**
+   * An authenticated control frame (zero padding included) that came in on `socket` from `from`,
+   * by path `path` of a bonded peer (-1: not bonded, or no path of it).
+   */
+  | {
+    type: "control";
+    peer: number;
+    socket: number;
+    from: string;
+    path: number;
+    payload: Uint8Array;
+  };
 
 export type WorkerToMain =
   | { type: "ready"; aead: string }

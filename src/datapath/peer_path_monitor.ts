@@ -43,6 +43,11 @@ const JITTER_SLACK = 2;
  * but from a restarted peer, whose clock began again: the paths' delays differ by far less.
  */
 const REPORT_RESTART_MS = 10_000;
+/**
+ * A tick this much later than the one before follows a blocked event loop (ticks come every 10
+ * ms): the frames that arrived meanwhile are still queued behind it.
+ */
+export const TICK_STALL_MS = 50;
 
 /**
  * Sends `frame` on path `path` (from `socket` to `to`; to null: the peer's endpoint), or with
@@ -95,6 +100,12 @@ export class PeerPathMonitor {
   #lastReportAt = -Infinity;
   /** The path it came on; -1: unknown. */
   #reportPath = -1;
+  /** NaN before the first tick, which is not late. */
+  #lastTickAt = NaN;
+  /** Whether the last tick judged the paths (see tick). */
+  #judged = true;
+  /** Ticks that came after a stall and judged no path (see tick). */
+  ticksDeferred = 0;
 
   constructor(peer: number, send: PathSend) {
     this.peer = peer;
@@ -147,9 +158,20 @@ export class PeerPathMonitor {
     this.table.set(id, { state: PATH_DOWN });
   }
 
-  /** Probes that are due, state changes, the table, the reorder settings, a report. */
+  /**
+   * Probes that are due, state changes, the table, the reorder settings, a report. After a
+   * stall (TICK_STALL_MS) no path changes state: the echoes and reports that came meanwhile are
+   * handled after this tick, and a path would be taken for dead for the event loop's silence.
+   * The next tick judges, late or not.
+   */
   tick(now: number): PathChange[] {
     const changes: PathChange[] = [];
+    // One tick in a row at most: under lasting overload every tick comes late, and paths must
+    // still go down.
+    const judge = !(now - this.#lastTickAt > TICK_STALL_MS) || !this.#judged;
+    this.#judged = judge;
+    this.#lastTickAt = now;
+    if (!judge) this.ticksDeferred++;
     let alive = 0;
     const overdue = now - this.#lastReportAt > REPORTS_OVERDUE_MS;
     for (let p = 0; p < PATHS_PER_PEER; p++) {
@@ -161,7 +183,7 @@ export class PeerPathMonitor {
         : p === this.#reportPath
         ? "overdue-here"
         : "overdue-elsewhere";
-      if (h.tick(now, reports)) {
+      if (h.tick(now, reports, judge)) {
         path.since = now;
         changes.push({
           path: p,
@@ -190,16 +212,6 @@ export class PeerPathMonitor {
     return changes;
   }
 
-  /** The path a frame on `socket` from `from` came by; -1 if none. */
-  #pathOf(socket: number, from: Endpoint): number {
-    for (let p = 0; p < PATHS_PER_PEER; p++) {
-      const path = this.paths[p];
-      if (path === undefined || path.socket !== socket) continue;
-      if (path.endpoint === null || path.endpoint.equals(from)) return p;
-    }
-    return -1;
-  }
-
   /** A probe from the peer on path `pathId`: its timestamp feeds the delay spread. */
   onProbe(now: number, probe: Probe): void {
     this.spread.add(now, probe.pathId, probe.sentAt);
@@ -212,13 +224,14 @@ export class PeerPathMonitor {
   }
 
   /**
-   * False when the report is older than one already handled, and ignored: reports are
+   * A receive report that came by path `path` (-1: unknown; the RX Worker resolves it as for
+   * data). False when the report is older than one already handled, and ignored: reports are
    * scheduled like data, so one may overtake another on a faster path, and the older one,
    * handled after, would count the packets between the two twice.
    */
-  onReport(now: number, report: ReceiveReport, socket: number, from: Endpoint): boolean {
+  onReport(now: number, report: ReceiveReport, path: number): boolean {
     this.#lastReportAt = now;
-    this.#reportPath = this.#pathOf(socket, from);
+    this.#reportPath = path;
     const t = report.reportTime;
     if (t <= this.#lastReportTime && t > this.#lastReportTime - REPORT_RESTART_MS) return false;
     this.#lastReportTime = t;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ControlFrame, Probe } from "../bonding/control_frame_types.ts";
+import type { ControlFrame, Probe, ProbeEcho } from "../bonding/control_frame_types.ts";
 import { PATH_DOWN, PATH_UP } from "../bonding/path_health.ts";
 import { PathReceiveCounts } from "../bonding/path_receive_counts.ts";
 import { PathSendLog } from "../bonding/path_send_log.ts";
@@ -59,9 +59,47 @@ Deno.test("path monitor: probes on each path, admitted by echoes, published for 
   assert.equal(tx.rate[0], 5e6, "seeded capacity");
   assert.ok(tx.owd[0] > 0, "one-way delay from the RTT");
   assert.equal(tx.state[1], PATH_DOWN, "no such path");
-  // A path that stays silent goes down.
+  // A path that stays silent goes down (the tick after a stall judges nothing; the next does).
   monitor.tick(1000);
+  monitor.tick(1010);
   assert.equal(tx.state[0], PATH_DOWN);
+});
+
+Deno.test("path monitor: the tick after a stall judges no path, the echoes that came meanwhile first", () => {
+  for (const echoQueued of [true, false]) {
+    const { sent, monitor } = setup();
+    let t = admit(monitor, sent, 1);
+    // Ticks every 10 ms, each probe answered 10 ms later, for a second.
+    let held: ProbeEcho | undefined;
+    const answer = () => {
+      for (const s of sent.splice(0)) {
+        if (s.frame.type !== "probe") continue;
+        const { pathId, seq, sentAt } = s.frame;
+        held = { type: "probe-echo", pathId, seq, sentAt, holdMs: 0 };
+      }
+    };
+    // Until a probe has just left, after a second.
+    for (const end = t + 1000; t < end || held === undefined; t += 10) {
+      if (held !== undefined) monitor.onEcho(t, held);
+      held = undefined;
+      monitor.tick(t);
+      answer();
+    }
+    // The event loop blocks for 300 ms: longer than the path's 150-ms silence limit. The echo
+    // of that probe came meanwhile and waits behind the first tick.
+    t += 300;
+    monitor.tick(t);
+    assert.equal(monitor.table.state[0], PATH_UP, "taken down for the event loop's silence");
+    assert.equal(monitor.ticksDeferred, 1);
+    if (echoQueued) monitor.onEcho(t, held!);
+    // The next tick judges even if it comes late too (lasting overload).
+    monitor.tick(t + 70);
+    assert.equal(
+      monitor.table.state[0],
+      echoQueued ? PATH_UP : PATH_DOWN,
+      echoQueued ? "its echo kept it up" : "with no echo the next tick takes it down",
+    );
+  }
 });
 
 Deno.test("path monitor: receive reports while data arrives, at most every report interval", () => {
@@ -116,7 +154,6 @@ Deno.test("path monitor: a report overtaken by a newer one is ignored; a restart
         entries: [{ pathId: 0, packets, bytes: packets * 1000, highestCounter, highestAt: t }],
       },
       0,
-      Endpoint.parse("192.0.2.1:51820"),
     );
   const health = monitor.paths[0]!.health;
   t += 10;
@@ -150,11 +187,10 @@ Deno.test("path monitor: the peer's probes set the reorder timeout from the dela
   assert.ok(Math.abs(settings[0] - 40) < 1, `timeout ${settings[0]}`);
 });
 
-Deno.test("path monitor: when reports stop, busy paths are probed at once and judged by their echoes", () => {
+Deno.test("path monitor: when reports stop, a silent busy path is probed and judged by its echo", () => {
   const { sent, monitor } = setup();
   let t = admit(monitor, sent, 2);
   const logs = [0, 1].map((p) => new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[p]));
-  const from = Endpoint.parse("192.0.2.1:51820");
   let counter = 0;
   const highest = [-1, -1];
   const packets = [0, 0];
@@ -185,7 +221,7 @@ Deno.test("path monitor: when reports stop, busy paths are probed at once and ju
         highestCounter: highest[pathId],
         highestAt: t,
       }));
-      monitor.onReport(t, { type: "receive-report", reportTime: t, entries }, 0, from);
+      monitor.onReport(t, { type: "receive-report", reportTime: t, entries }, 0);
     }
     for (const change of monitor.tick(t)) {
       if (change.state === "down") downAt[change.path] = Math.min(downAt[change.path], t);
@@ -203,10 +239,14 @@ Deno.test("path monitor: when reports stop, busy paths are probed at once and ju
     }
   }
   const lastReport = cutAt - 10 - ((cutAt - 10) % 30);
-  for (const p of [0, 1]) {
-    const probed = probeTimes[p].find((at) => at > lastReport + REPORTS_OVERDUE_MS);
-    assert.equal(probed, lastReport + REPORTS_OVERDUE_MS + 5, `path ${p} probed once overdue`);
-  }
+  // The carrier, silent since its last report, is probed before its silence limit (so that its
+  // echo's timeout ends about then), and taken down only when that probe goes unanswered.
+  const probed = probeTimes[0].find((at) => at > lastReport)! - lastReport;
+  const limit = monitor.paths[0]!.health.downAfterMs;
+  assert.ok(
+    probed >= REPORTS_OVERDUE_MS && probed < limit,
+    `probed ${probed} ms after, limit ${limit}`,
+  );
   assert.equal(monitor.table.state[0], PATH_DOWN, "the carrier went down");
   assert.ok(
     downAt[0] - lastReport <= 100,

@@ -262,6 +262,8 @@ export class ReceiveLoop {
             peer,
             socket: this.#socket,
             from: from.toString(),
+            // `transport` resolved its path just before (kept pending until #handle).
+            path: this.#pending !== undefined ? this.#pendingPath : -1,
             payload: payload.slice(),
           });
         },

@@ -95,6 +95,12 @@ Deno.test({
       const counters =
         (await statusJson(lab, h.router, ["-config", pair.router.configPath])).counters;
       assert.ok(counters.txPathDatagrams > 0 && counters.rxReorderReleased > 0);
+      // Each end knows which path the peer's receive reports came by (the health rules use it).
+      const vpsCounters = (await statusJson(lab, h.vps, ["-config", pair.vps.configPath])).counters;
+      for (const c of [counters, vpsCounters]) {
+        assert.ok(c.receiveReportsReceived > 0);
+        assert.equal(c.receiveReportsPathUnknown, 0);
+      }
     } finally {
       await stopPair(pair);
     }
