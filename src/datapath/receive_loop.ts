@@ -138,6 +138,11 @@ export class ReceiveLoop {
   #pendingCounter = 0;
   #pendingPath = 0;
   #pendingBytes = 0;
+  /**
+   * The path of the packet being handled (set in `transport`, also for a packet that bypasses
+   * the reorder buffer), for the control callback; -1: not a bonded peer's, or no path of it.
+   */
+  #packetPath = -1;
   /** Per socket slot: the fd, -1 while free. */
   readonly #fds = new Int32Array(SOCKET_SLOTS).fill(-1);
   /** Whether UDP GRO is in use (decided once, at start: it shapes the receive batch). */
@@ -228,9 +233,11 @@ export class ReceiveLoop {
           this.#toTunnel(packet, length);
         },
         transport: (peer, counter, bytes, created, duplicate) => {
+          this.#packetPath = -1;
           const bonded = this.#bonded[peer];
           if (bonded === undefined) return false;
           const path = bonded.pathOf(this.#socket, this.#from!);
+          this.#packetPath = path;
           if (path < 0) {
             io.rxUnknownPath++;
             return false;
@@ -262,8 +269,8 @@ export class ReceiveLoop {
             peer,
             socket: this.#socket,
             from: from.toString(),
-            // `transport` resolved its path just before (kept pending until #handle).
-            path: this.#pending !== undefined ? this.#pendingPath : -1,
+            // `transport` resolved its path just before.
+            path: this.#packetPath,
             payload: payload.slice(),
           });
         },
