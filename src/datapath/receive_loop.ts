@@ -136,11 +136,11 @@ export class ReceiveLoop {
   /** The authenticated packet being handled, while it waits to be put in order. */
   #pending: BondedReceiver | undefined;
   #pendingCounter = 0;
-  #pendingPath = 0;
   #pendingBytes = 0;
   /**
-   * The path of the packet being handled (set in `transport`, also for a packet that bypasses
-   * the reorder buffer), for the control callback; -1: not a bonded peer's, or no path of it.
+   * The path of the packet being handled, set in `transport`: for the pending packet's counts and
+   * reorder slot, and for the control callback (also when the packet bypasses the reorder
+   * buffer); -1: not a bonded peer's, or no path of it.
    */
   #packetPath = -1;
   /** Per socket slot: the fd, -1 while free. */
@@ -202,28 +202,28 @@ export class ReceiveLoop {
               // loss is its congestion control's doing, not the path's: not counted as such.
               bonded.counts.count(
                 this.#clock,
-                this.#pendingPath,
+                this.#packetPath,
                 this.#pendingCounter,
                 this.#pendingBytes,
                 false,
               );
-              bonded.prepare(this.#clock, this.#pendingPath, false);
-              bonded.reorder.pass(this.#clock, this.#pendingCounter, this.#pendingPath);
+              bonded.prepare(this.#clock, this.#packetPath, false);
+              bonded.reorder.pass(this.#clock, this.#pendingCounter, this.#packetPath);
               io.rxSplitBypass++;
               this.#toTunnel(packet, length);
               return;
             }
             bonded.counts.count(
               this.#clock,
-              this.#pendingPath,
+              this.#packetPath,
               this.#pendingCounter,
               this.#pendingBytes,
             );
-            bonded.prepare(this.#clock, this.#pendingPath, true);
+            bonded.prepare(this.#clock, this.#packetPath, true);
             bonded.reorder.push(
               this.#clock,
               this.#pendingCounter,
-              this.#pendingPath,
+              this.#packetPath,
               packet,
               0,
               length,
@@ -256,7 +256,6 @@ export class ReceiveLoop {
           // Counted once its payload tells what it is (writeToTunnel, or #handle after).
           this.#pending = bonded;
           this.#pendingCounter = counter;
-          this.#pendingPath = path;
           this.#pendingBytes = bytes;
           return true;
         },
@@ -412,9 +411,9 @@ export class ReceiveLoop {
     const bonded = this.#pending;
     if (bonded !== undefined) {
       this.#pending = undefined;
-      bonded.counts.count(now, this.#pendingPath, this.#pendingCounter, this.#pendingBytes);
-      bonded.prepare(now, this.#pendingPath, false);
-      bonded.reorder.push(now, this.#pendingCounter, this.#pendingPath, EMPTY, 0, 0);
+      bonded.counts.count(now, this.#packetPath, this.#pendingCounter, this.#pendingBytes);
+      bonded.prepare(now, this.#packetPath, false);
+      bonded.reorder.push(now, this.#pendingCounter, this.#packetPath, EMPTY, 0, 0);
     }
   }
 
