@@ -47,7 +47,7 @@ const REPORT_RESTART_MS = 10_000;
  * A tick this much later than the one before follows a blocked event loop (ticks come every 10
  * ms): the frames that arrived meanwhile are still queued behind it.
  */
-export const TICK_STALL_MS = 50;
+const TICK_STALL_MS = 50;
 
 /**
  * Sends `frame` on path `path` (from `socket` to `to`; to null: the peer's endpoint), or with
