@@ -48,6 +48,8 @@ const args = [
   // Workers are loaded by URL at run time: they must be embedded explicitly.
   "--include",
   `${root}src/datapath/`,
+  "--include",
+  `${root}src/mptcp/split_worker.ts`,
   "--output",
   output,
   `${root}main.ts`,

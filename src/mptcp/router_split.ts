@@ -42,17 +42,17 @@ export class RouterSplit {
   readonly #end: SplitEnd;
   readonly #log: Logger;
 
-  private constructor(listeners: StreamListener[], log: Logger) {
+  private constructor(listeners: StreamListener[], stats: SplitStats, log: Logger) {
     this.#log = log;
-    this.#end = new SplitEnd(listeners, log, (fd, from) => this.#take(fd, from));
+    this.#end = new SplitEnd(listeners, stats, log, (fd, from) => this.#take(fd, from));
     this.stats = this.#end.stats;
   }
 
   /**
    * Listens on SPLIT_PORT for IPv4 and, if this host has IPv6, for IPv6 (where REDIRECT sends
-   * LAN connections). Throws when IPv4 cannot listen.
+   * LAN connections), counting into `stats`. Throws when IPv4 cannot listen.
    */
-  static open(log: Logger): RouterSplit {
+  static open(stats: SplitStats, log: Logger): RouterSplit {
     const listeners = [
       StreamListener.open({ address: "0.0.0.0", port: SPLIT_PORT, protocol: "tcp" }),
     ];
@@ -65,7 +65,7 @@ export class RouterSplit {
         }); IPv6 TCP stays on the packet path`,
       );
     }
-    return new RouterSplit(listeners, log);
+    return new RouterSplit(listeners, stats, log);
   }
 
   /** Stops listening and resets every open connection. */

@@ -23,22 +23,51 @@ export interface SplitStats {
 /** Takes one accepted connection (its fd, non-blocking) until it is done. */
 export type TakeConnection = (fd: number, from: Endpoint) => Promise<void>;
 
+/** The figures' names, in the order a shared buffer keeps them (see sharedSplitStats). */
+export const SPLIT_STAT_NAMES = [
+  "accepted",
+  "active",
+  "failed",
+  "reset",
+  "bytesUp",
+  "bytesDown",
+] as const satisfies readonly (keyof SplitStats)[];
+
+/** Room for the figures in a SharedArrayBuffer. */
+export const SPLIT_STATS_BYTES = SPLIT_STAT_NAMES.length * 8;
+
+/**
+ * SplitStats kept in `buffer`: the split's Worker counts into it and the main thread reads it
+ * for status, each through its own view. Zeroed figures when `buffer` is new.
+ */
+export function sharedSplitStats(buffer: SharedArrayBuffer): SplitStats {
+  const values = new Float64Array(buffer, 0, SPLIT_STAT_NAMES.length);
+  const stats = {} as SplitStats;
+  SPLIT_STAT_NAMES.forEach((name, i) =>
+    Object.defineProperty(stats, name, {
+      get: () => values[i],
+      set: (v: number) => (values[i] = v),
+      enumerable: true,
+    })
+  );
+  return stats;
+}
+
 export class SplitEnd {
-  readonly stats: SplitStats = {
-    accepted: 0,
-    active: 0,
-    failed: 0,
-    reset: 0,
-    bytesUp: 0,
-    bytesDown: 0,
-  };
+  readonly stats: SplitStats;
   readonly #listeners: readonly StreamListener[];
   readonly #sockets = new Set<net.Socket>();
   readonly #log: Logger;
   readonly #running: Promise<void>[];
 
-  /** Accepts on every listener at once, each connection handed to `take`. */
-  constructor(listeners: readonly StreamListener[], log: Logger, take: TakeConnection) {
+  /** Accepts on every listener at once, each connection handed to `take`; counts into `stats`. */
+  constructor(
+    listeners: readonly StreamListener[],
+    stats: SplitStats,
+    log: Logger,
+    take: TakeConnection,
+  ) {
+    this.stats = stats;
     this.#listeners = listeners;
     this.#log = log;
     this.#running = listeners.map((l) => this.#acceptLoop(l, take));

@@ -51,21 +51,24 @@ export class VpsSplit {
   readonly #end: SplitEnd;
   readonly #log: Logger;
 
-  private constructor(listener: StreamListener, log: Logger) {
+  private constructor(listener: StreamListener, stats: SplitStats, log: Logger) {
     this.#log = log;
-    this.#end = new SplitEnd([listener], log, (fd, from) => this.#take(fd, from));
+    this.#end = new SplitEnd([listener], stats, log, (fd, from) => this.#take(fd, from));
     this.stats = this.#end.stats;
   }
 
-  /** Listens on `address`:SPLIT_PORT through `device` (MPTCP). Throws SyscallError. */
-  static open(address: string, device: string, log: Logger): VpsSplit {
+  /**
+   * Listens on `address`:SPLIT_PORT through `device` (MPTCP), counting into `stats`. Throws
+   * SyscallError.
+   */
+  static open(address: string, device: string, stats: SplitStats, log: Logger): VpsSplit {
     const listener = StreamListener.open({
       address,
       port: SPLIT_PORT,
       protocol: "mptcp",
       device,
     });
-    return new VpsSplit(listener, log);
+    return new VpsSplit(listener, stats, log);
   }
 
   /** Stops listening and resets every open connection. */

@@ -156,7 +156,7 @@ export async function runDaemon(config: BondConfig, opts: DaemonOptions): Promis
     const lanPrefix = setUpLanPrefix(config, dataPath, nl, sysctls, teardown, log);
     const tcpSplit = config.role === "vps"
       ? await setUpVpsSplit(config, nl, tun.name, dataPath, sysctls, teardown, log)
-      : setUpRouterSplit(config, nl, tun.name, nftReady, dataPath, teardown, log);
+      : await setUpRouterSplit(config, nl, tun.name, nftReady, dataPath, teardown, log);
 
     // Before "tunnel up", so whoever waits for that line finds the control socket ready.
     await Operations.start({

@@ -20,11 +20,10 @@ import type { SplitPeerPaths } from "../datapath/bonding_plane.ts";
 import type { TcpSplitDoc } from "../control/status_document.ts";
 import type { Logger } from "../log.ts";
 import { ENDPOINT_SIGNAL, type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
-import { RouterSplit } from "../mptcp/router_split.ts";
 import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
 import { subflowWindows } from "../mptcp/subflow_windows.ts";
-import { VpsSplit } from "../mptcp/vps_split.ts";
+import { SplitWorkerHandle } from "../mptcp/split_worker_handle.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
@@ -228,8 +227,18 @@ export async function setUpVpsSplit(
   address.family = cidr.family;
   address.ip.set(cidr.address);
   address.port = SPLIT_PORT;
-  const split = VpsSplit.open(address.address(), tunName, log);
+  const split = await SplitWorkerHandle.start(
+    { role: "vps", address: address.address(), device: tunName },
+    log,
+  );
   teardown.add("TCP split listener", () => split.stop());
+  split.onFailed = (message) => {
+    service.state = "unavailable";
+    service.listener = undefined;
+    service.reason = message;
+    dataPath.setSplitOffer(undefined);
+    log.error(`TCP split stopped: ${message}`);
+  };
   setLimits(pm, (found) => ({ ...found, subflows: SPLIT_SUBFLOWS - 1 }), teardown);
   try {
     await sysctls.set("net.mptcp.add_addr_timeout", ADD_ADDR_TIMEOUT_S);
@@ -284,7 +293,7 @@ export async function setUpVpsSplit(
   return service;
 }
 
-export function setUpRouterSplit(
+export async function setUpRouterSplit(
   config: BondConfig,
   nl: NetlinkSocket,
   tunName: string,
@@ -292,7 +301,7 @@ export function setUpRouterSplit(
   dataPath: SplitDataPath,
   teardown: Teardown,
   log: Logger,
-): TcpSplitService {
+): Promise<TcpSplitService> {
   if (config.scheduler.tcp !== "mptcp") {
     return new TcpSplitService("off", "scheduler.tcp is packet");
   }
@@ -309,7 +318,7 @@ export function setUpRouterSplit(
   // (for the router with the most paths; fewer paths than that share them, j mod n).
   const extra = SPLIT_SUBFLOWS - 1;
   setLimits(pm, () => ({ subflows: extra, addAddrAccepted: extra }), teardown);
-  const split = RouterSplit.open(log);
+  const split = await SplitWorkerHandle.start({ role: "router" }, log);
   teardown.add("TCP split listeners", () => split.stop());
   service.stats = split.stats;
   // Toward the VPS's listener, once an offer named it.
@@ -373,6 +382,16 @@ export function setUpRouterSplit(
     service.listener = undefined;
     service.reason = `the VPS refused its listener ${target}: TCP stays on the packet path`;
     log.warn(`TCP split off: ${service.reason}`);
+    redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
+  };
+  // Nothing accepts redirected connections any more: LAN TCP goes back to the packet path, and
+  // no offer brings the redirect back.
+  split.onFailed = (message) => {
+    quietUntil = Infinity;
+    service.state = "unavailable";
+    service.listener = undefined;
+    service.reason = message;
+    log.error(`TCP split stopped: ${message}`);
     redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
   };
   teardown.add("TCP split offers", () => dataPath.onSplitOffer = undefined);
