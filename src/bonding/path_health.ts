@@ -41,6 +41,7 @@ import { LossEstimator } from "./loss_estimator.ts";
 import type { PathSendLog } from "./path_send_log.ts";
 import { RateEstimator } from "./rate_estimator.ts";
 import { RttEstimator } from "./rtt_estimator.ts";
+import { StandingQueue } from "./standing_queue.ts";
 
 export const PATH_DOWN = 0;
 export const PATH_DEGRADED = 1;
@@ -190,6 +191,8 @@ export class PathHealth {
   #rateFromSentPackets = 0;
   #rateFromSentTime = 0;
   #rateFromRealTime = 0;
+  /** The link's standing queue, from the reports' one-way delays (see onReport). */
+  readonly queue = new StandingQueue();
 
   constructor(log: PathSendLog, options: PathHealthOptions = {}) {
     this.#log = log;
@@ -329,6 +332,9 @@ export class PathHealth {
     // kind), and all packets, whose progress alone is a sign of life.
     const sentPackets = log.foundCounted;
     const sentAll = log.foundPackets;
+    // The marker's one-way delay, in the two clocks' difference: it really left at
+    // foundRealTime (ours) and arrived at highestAt (the peer's).
+    this.queue.add(now, highestAt - log.foundRealTime);
     const comparable = highestAt > this.#prevHighestAt &&
       packets >= this.#prevRecvPackets && sentPackets >= this.#prevSentPackets;
     if (comparable) {
@@ -370,6 +376,7 @@ export class PathHealth {
       realMs,
       sent > 0 ? lost / sent : 0,
       slackMs,
+      this.queue.take(),
     );
     this.#startRateSample(packets, bytes, highestAt, sentPackets);
   }
@@ -382,6 +389,7 @@ export class PathHealth {
     this.#rateFromSentPackets = sentPackets;
     this.#rateFromSentTime = this.#log.foundTime;
     this.#rateFromRealTime = this.#log.foundRealTime;
+    this.queue.restart();
   }
 
   /**

@@ -26,11 +26,33 @@
  * at: a path that was not the limit carried what it was given, and a delivery rate above that
  * is jitter bunching the arrivals (an LTE link's ±20 ms can fit 50 ms of sending into 10 ms of
  * arrivals, which would read as five times its rate).
+ *
+ * A queue that stood in the link through the sample (standing_queue.ts) above QUEUE_TARGET_MS
+ * (and the path's jitter) makes it saturated too, however little it stretched: an estimate a few
+ * percent above the link's rate stretches no interval by 5 %, but the link's queue grows by those
+ * few percent for as long as the load lasts. Such a sample pulls the estimate towards a little
+ * less than the delivery rate: at the link's own rate the queue would stop growing but stay.
+ * The shortfall is what drains the excess over the target in about DRAIN_MS (10 ms too many:
+ * 2 % below), so the pacing eases off in proportion instead of in steps; once the queue is
+ * below the target, the next unsaturated sample (a draining queue delivers at the link's rate)
+ * lifts the estimate back.
  */
 
 /** A sample is evidence of saturation only if the sender offered at least this share of the
  * estimate during it. */
 const LOADED_FRACTION = 0.5;
+
+/**
+ * A standing queue above this (ms, plus the path's jitter) is the estimate's doing. Above what
+ * one probing phase builds at an estimate equal to the link's rate (100 ms at 1.25: 25 ms),
+ * which then drains in the next phase and is no standing queue.
+ */
+export const QUEUE_TARGET_MS = 30;
+
+/** A standing queue's excess over the target is drained in about this long (ms). */
+const DRAIN_MS = 500;
+/** Draining never paces below this share of the delivery rate. */
+const MIN_DRAIN_GAIN = 0.8;
 
 /** Never pace a path below this (100 kbit/s): a path that is up carries at least probes. */
 export const MIN_RATE_BYTES_PER_SECOND = 12_500;
@@ -69,7 +91,8 @@ export class RateEstimator {
    * `realMs` of real ones (sender's clock), and `lossFraction` of those sent were lost.
    * `slackMs`: how much the path's delay varies on its own (jitter); a stretch within it says
    * nothing about saturation (an LTE link's ±20 ms would otherwise make every 50 ms interval
-   * look saturated and sink the estimate).
+   * look saturated and sink the estimate). `queueMs`: the queue that stood in the link through
+   * the interval (StandingQueue.take).
    */
   add(
     deliveredBytes: number,
@@ -78,6 +101,7 @@ export class RateEstimator {
     realMs: number,
     lossFraction: number,
     slackMs = 0,
+    queueMs = 0,
   ): void {
     if (!(deliverMs > 0) || !(deliveredBytes >= 0)) return;
     const d = (deliveredBytes * 1000) / deliverMs;
@@ -85,6 +109,7 @@ export class RateEstimator {
     this.#samples++;
     const sendMs = Math.max(pacedMs, realMs);
     const stretched = sendMs > 0 && deliverMs > sendMs * this.saturationRatio + slackMs;
+    const queued = queueMs > QUEUE_TARGET_MS + slackMs;
     // Only a path that was offered a good part of its estimate can show its capacity: on an
     // idle one (probes only) a stretched or lossy interval would drag the estimate down to the
     // probes' trickle.
@@ -92,9 +117,11 @@ export class RateEstimator {
     const sent = lossFraction < 1 ? deliveredBytes / (1 - lossFraction) : Infinity;
     const offered = sendMs > 0 ? (sent * 1000) / sendMs : d;
     const loaded = offered >= this.rate * LOADED_FRACTION;
-    if (loaded && (stretched || lossFraction > this.lossSaturation)) {
+    if (loaded && (stretched || queued || lossFraction > this.lossSaturation)) {
       this.saturatedSamples++;
-      this.rate += (d - this.rate) / 4;
+      const excessMs = queued ? queueMs - QUEUE_TARGET_MS - slackMs : 0;
+      const gain = Math.max(MIN_DRAIN_GAIN, 1 - excessMs / DRAIN_MS);
+      this.rate += (d * gain - this.rate) / 4;
     } else {
       const leftAt = realMs > 0 ? (sent * 1000) / realMs : Infinity;
       if (Math.min(d, leftAt) > this.rate) this.rate = Math.min(d, leftAt);

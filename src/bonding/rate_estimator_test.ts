@@ -65,3 +65,36 @@ Deno.test("rate estimate: an unsaturated interval raises it to what arrived, not
   r.add(20 * MBIT * 0.05, 50, 50, 50, 0.05);
   assert.ok(Math.abs(r.rate / MBIT - 20) < 0.01, `${r.rate / MBIT}`);
 });
+
+Deno.test("rate estimate: a standing queue makes a barely stretched interval saturated, and drains it", () => {
+  // 51 Mbit/s sent over 50 ms, the link carries 49: arrivals stretched by 4 %, under the 5 %
+  // that alone counts as saturation.
+  const sample = (r: RateEstimator, queueMs: number) =>
+    r.add(49 * MBIT * 0.052, 52, 50, 50, 0, 0, queueMs);
+  const unaware = new RateEstimator(51 * MBIT);
+  const shallow = new RateEstimator(51 * MBIT);
+  const standing = new RateEstimator(51 * MBIT);
+  for (let i = 0; i < 40; i++) {
+    sample(unaware, 0);
+    sample(shallow, 20); // below the target: what a probing phase leaves
+    sample(standing, 130); // 100 ms over the target
+  }
+  assert.equal(unaware.rate, 51 * MBIT, "without the queue it never comes down");
+  assert.equal(shallow.rate, 51 * MBIT);
+  // Pulled below the delivery rate by the share that drains 100 ms in about half a second.
+  const mbps = standing.rate / MBIT;
+  assert.ok(mbps < 49 * 0.81 && mbps > 49 * 0.79, `${mbps}`);
+  assert.equal(standing.saturatedSamples, 40);
+  // Drained: the next sample without a queue (delivering at the link's rate) lifts it back.
+  standing.add(49 * MBIT * 0.05, 50, 50, 50, 0, 0, 0);
+  assert.ok(Math.abs(standing.rate / MBIT - 49) < 0.01, `${standing.rate / MBIT}`);
+});
+
+Deno.test("rate estimate: a jittery path's queue counts only beyond its jitter", () => {
+  const r = new RateEstimator(25 * MBIT);
+  // Sent at 26, delivered at 25; the low delay reads 50 ms above the base, within 30 + 27.
+  for (let i = 0; i < 20; i++) r.add(25 * MBIT * 0.2, 200, 192, 192, 0, 27, 50);
+  assert.equal(r.rate, 25 * MBIT);
+  for (let i = 0; i < 20; i++) r.add(25 * MBIT * 0.2, 200, 192, 192, 0, 27, 97);
+  assert.ok(r.rate < 25 * MBIT * 0.95, `${r.rate / MBIT}`);
+});
