@@ -9,8 +9,9 @@
  * Why it matters: a pacing estimate a few percent above what the link carries never stretches
  * an interval by enough to count as saturated (RateEstimator's 5 %), and the link's queue grows
  * by those few percent for as long as the load lasts. In the lab, profile C's 50 Mbit/s link
- * under UDP at 90 % of the links' sum: estimates of 49.4-51.5 Mbit/s for the 49.1 it carries
- * (in datagram bytes), and its RTT grew from 10 to 97-129 ms within 2 s.
+ * under UDP at 90 % of the links' sum: estimates of 49.4-51.5 Mbit/s where it carries about 49
+ * (of the datagram bytes the estimate counts; its 50 count IP headers too), and its RTT grew
+ * from 10 to 97-129 ms within 2 s.
  */
 
 /** How long the lowest delay is remembered, ms: a path's base delay that grew (a new route) is
