@@ -14,6 +14,7 @@
  *
  * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts).
  */
+import { isErrno } from "../../ffi/errno.ts";
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
 import type { BondConfig } from "../config/types.ts";
 import type { SplitPeerPaths } from "../datapath/bonding_plane.ts";
@@ -24,11 +25,13 @@ import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
 import { subflowWindows } from "../mptcp/subflow_windows.ts";
 import { SplitWorkerHandle } from "../mptcp/split_worker_handle.ts";
+import { parseIpAddress } from "../net/ip_address.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
 import type { SysctlChanges } from "../system/sysctl.ts";
 import type { NetlinkSocket } from "../system/netlink/socket.ts";
+import { destroyClosingTcpSockets } from "../system/netlink/sock_diag.ts";
 import { SplitWindowRoutes, type WindowedDestination } from "./split_window_routes.ts";
 import type { Teardown } from "./teardown.ts";
 
@@ -56,11 +59,13 @@ const ADD_ADDR_TIMEOUT_S = "1";
 class SubflowAnnouncements {
   readonly #pm: MptcpPathManager;
   readonly #address: string;
+  readonly #log: Logger;
   #announced = -1;
 
-  constructor(pm: MptcpPathManager, address: string) {
+  constructor(pm: MptcpPathManager, address: string, log: Logger) {
     this.#pm = pm;
     this.#address = address;
+    this.#log = log;
   }
 
   /** Announces one port per path beyond the first, for routers with up to `paths` paths. */
@@ -77,14 +82,42 @@ class SubflowAnnouncements {
       }
     }
     for (let j = 1; j <= want; j++) {
-      if (have.has(SPLIT_PORT + j)) continue;
-      this.#pm.addEndpoint({
-        address: this.#address,
-        port: SPLIT_PORT + j,
-        flags: ENDPOINT_SIGNAL,
-      });
+      if (!have.has(SPLIT_PORT + j)) this.#announce(SPLIT_PORT + j);
     }
     this.#announced = want;
+  }
+
+  /**
+   * The kernel listens on an announced port without SO_REUSEADDR: a subflow of an earlier run
+   * still closing on it (FIN_WAIT, CLOSING, TIME_WAIT, for up to minutes once the tunnel it
+   * waited on is gone) makes the announcement fail with EADDRINUSE. Seen after every restart of
+   * the VPS right after a transfer: its connections ran on one subflow until those sockets
+   * timed out. They belong to connections that are gone: cleared, and the port announced.
+   */
+  #announce(port: number): void {
+    const endpoint = { address: this.#address, port, flags: ENDPOINT_SIGNAL };
+    try {
+      this.#pm.addEndpoint(endpoint);
+      return;
+    } catch (err) {
+      if (!isErrno(err, "EADDRINUSE")) throw err;
+      let cleared;
+      try {
+        cleared = destroyClosingTcpSockets(parseIpAddress(this.#address).address, port);
+      } catch (clearing) {
+        throw new Error(
+          `${(err as Error).message}; its closing sockets not cleared: ${
+            (clearing as Error).message
+          }`,
+        );
+      }
+      if (cleared === 0) throw err;
+      this.#log.info("TCP split: cleared closing sockets of an earlier run off a subflow port", {
+        port,
+        sockets: cleared,
+      });
+    }
+    this.#pm.addEndpoint(endpoint);
   }
 }
 
@@ -252,7 +285,7 @@ export async function setUpVpsSplit(
   // The ports announced follow the router with the most paths: subflow j rides path j mod n
   // (subflow_ports.ts), and a router takes every port announced, so n - 1 ports give each of
   // its n paths one subflow. A crashed run's announcements on our ports go first.
-  const announcements = new SubflowAnnouncements(pm, address.address());
+  const announcements = new SubflowAnnouncements(pm, address.address(), log);
   announcements.sync(0);
   const timer = setInterval(() => {
     try {

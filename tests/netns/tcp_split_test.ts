@@ -11,7 +11,7 @@ import { tcpTransfer } from "../../lab/transfer.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../../src/mptcp/subflow_ports.ts";
 import { KERNEL_INITIAL_WINDOW, MAX_SUBFLOW_WINDOW } from "../../src/mptcp/subflow_windows.ts";
 import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
-import { BOND_TUNNEL } from "../../lab/bond_pair.ts";
+import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
 import { assertTransfer } from "./traffic.ts";
 import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
@@ -185,6 +185,42 @@ Deno.test({
     assert.match(limits, /add_addr_accepted 0/);
     assert.match(await lab.run(h.vps, ["ip", "mptcp", "limits", "show"]), /subflows 2/);
     assert.equal(await addAddrTimeout(lab, h.vps), "120", "the kernel's default again");
+
+    // Started again at once: the subflows of the transfers above may still be closing on the
+    // VPS's subflow ports (their FIN went unanswered when the tunnel went), and the kernel
+    // cannot listen on a port they hold. The new VPS clears them and announces every port.
+    const closing = (await lab.run(h.vps, [
+      "ss",
+      "-tanH",
+      `( sport > :${SPLIT_PORT} and sport <= :${SPLIT_PORT + 7} )`,
+    ])).trim();
+    const again = await startBondPair(lab, topo, { links: wanLinks(topo.wans) });
+    try {
+      await statusUntil(
+        lab,
+        h.router,
+        again.router.configPath,
+        (d) => d.tcp_split.state === "active",
+        15_000,
+      );
+      await eventually(async () => {
+        const shown = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
+        for (let j = 1; j < WANS.length; j++) {
+          assert.match(shown, new RegExp(`port ${SPLIT_PORT + j}`), `after restart: ${shown}`);
+        }
+      });
+      const upload = assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 6 << 20, 12);
+      await new Promise((r) => setTimeout(r, 2500));
+      const ports = await subflowPorts(lab, h.router);
+      await upload;
+      assert.deepEqual(ports, WANS.map((_, j) => SPLIT_PORT + j), `after restart: ${ports}`);
+      if (closing !== "") {
+        assert.match(again.vps.log(), /cleared closing sockets of an earlier run/, closing);
+      }
+      console.log(`left closing on the subflow ports at restart: ${closing || "none"}`);
+    } finally {
+      await stopPair(again);
+    }
   },
 });
 

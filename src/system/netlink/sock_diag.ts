@@ -1,0 +1,153 @@
+/**
+ * TCP sockets through NETLINK_SOCK_DIAG (linux/inet_diag.h): list them (as `ss -t` does) and
+ * destroy one (as `ss -K` does; the kernel needs CONFIG_INET_DIAG_DESTROY, and the caller
+ * CAP_NET_ADMIN). Destroying aborts the socket at once, whatever its state, TIME_WAIT included.
+ *
+ * The TCP split needs it for one thing: the kernel's path manager listens on each announced
+ * subflow port without SO_REUSEADDR, so a port still held by a closing subflow of an earlier
+ * run (FIN_WAIT, CLOSING, TIME_WAIT: up to minutes, since the tunnel it waited on is gone)
+ * cannot be announced again until that socket is gone (src/roles/tcp_split.ts).
+ */
+import { AF_INET, AF_INET6, IPPROTO_TCP } from "../../../ffi/constants.ts";
+import { isErrno } from "../../../ffi/errno.ts";
+import { MessageBuilder } from "./attributes.ts";
+import { NetlinkSocket } from "./socket.ts";
+
+export const NETLINK_SOCK_DIAG = 4;
+const SOCK_DIAG_BY_FAMILY = 20;
+const SOCK_DESTROY = 21;
+/** struct inet_diag_req_v2: family, protocol, ext, pad, states, then the socket id. */
+const REQ_SIZE = 56;
+/** struct inet_diag_sockid: sport, dport (big-endian), src[16], dst[16], if, cookie[2]. */
+const SOCKID_SIZE = 48;
+/** struct inet_diag_msg: family, state, timer, retrans, sockid, then five u32. */
+const MSG_SIZE = 72;
+
+/** TCP states (include/net/tcp_states.h). */
+export const TCP_STATE = {
+  ESTABLISHED: 1,
+  SYN_SENT: 2,
+  SYN_RECV: 3,
+  FIN_WAIT1: 4,
+  FIN_WAIT2: 5,
+  TIME_WAIT: 6,
+  CLOSE: 7,
+  CLOSE_WAIT: 8,
+  LAST_ACK: 9,
+  LISTEN: 10,
+  CLOSING: 11,
+} as const;
+
+/** A socket that is on its way out: it closed, or its peer did and it is finishing. */
+export const CLOSING_STATES = [
+  TCP_STATE.FIN_WAIT1,
+  TCP_STATE.FIN_WAIT2,
+  TCP_STATE.TIME_WAIT,
+  TCP_STATE.CLOSE,
+  TCP_STATE.CLOSE_WAIT,
+  TCP_STATE.LAST_ACK,
+  TCP_STATE.CLOSING,
+] as const;
+
+/** Every state but LISTEN, as an idiag_states mask. */
+const ALL_BUT_LISTEN = 0xfff & ~(1 << TCP_STATE.LISTEN);
+
+export interface TcpSocketEntry {
+  family: 4 | 6;
+  state: number;
+  /** Addresses as the kernel gives them: 4 or 16 bytes. */
+  local: Uint8Array;
+  localPort: number;
+  remote: Uint8Array;
+  remotePort: number;
+  /** The socket id exactly as dumped (ports, addresses, interface, cookie): what destroy names. */
+  id: Uint8Array;
+}
+
+/** A SOCK_DIAG_BY_FAMILY (dump) or SOCK_DESTROY request for TCP of `family`. */
+export function diagRequest(
+  type: "dump" | "destroy",
+  family: 4 | 6,
+  states: number,
+  id: Uint8Array = new Uint8Array(SOCKID_SIZE),
+): MessageBuilder {
+  if (id.length !== SOCKID_SIZE) throw new RangeError(`socket id of ${id.length} bytes`);
+  const msg = new MessageBuilder(type === "dump" ? SOCK_DIAG_BY_FAMILY : SOCK_DESTROY, 0);
+  return msg.header(REQ_SIZE, (v) => {
+    v.setUint8(0, family === 4 ? AF_INET : AF_INET6);
+    v.setUint8(1, IPPROTO_TCP);
+    v.setUint32(4, states >>> 0, true);
+    new Uint8Array(v.buffer, v.byteOffset + 8, SOCKID_SIZE).set(id);
+  });
+}
+
+/** One inet_diag_msg of a dump; null when it is too short to be one. */
+export function parseDiagMessage(body: Uint8Array): TcpSocketEntry | null {
+  if (body.length < MSG_SIZE) return null;
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const family = v.getUint8(0) === AF_INET6 ? 6 : 4;
+  const size = family === 4 ? 4 : 16;
+  return {
+    family,
+    state: v.getUint8(1),
+    localPort: v.getUint16(4),
+    remotePort: v.getUint16(6),
+    local: body.slice(8, 8 + size),
+    remote: body.slice(24, 24 + size),
+    id: body.slice(4, 4 + SOCKID_SIZE),
+  };
+}
+
+/** The host's TCP sockets of `family`, listeners left out. */
+export function listTcpSockets(nl: NetlinkSocket, family: 4 | 6): TcpSocketEntry[] {
+  const messages = nl.dump(
+    diagRequest("dump", family, ALL_BUT_LISTEN),
+    `TCP sockets, IPv${family}`,
+  );
+  const out: TcpSocketEntry[] = [];
+  for (const m of messages) {
+    const s = parseDiagMessage(m.body);
+    if (s !== null) out.push(s);
+  }
+  return out;
+}
+
+/** Aborts `socket` (no error if it is already gone: ENOENT is passed on to the caller). */
+export function destroyTcpSocket(nl: NetlinkSocket, socket: TcpSocketEntry): void {
+  nl.request(
+    diagRequest("destroy", socket.family, 0xfff, socket.id),
+    `TCP socket port ${socket.localPort} to port ${socket.remotePort}`,
+  );
+}
+
+/**
+ * Destroys the TCP sockets bound to `address` (4 or 16 bytes) and `port` that are closing
+ * (CLOSING_STATES); established ones are left alone. Returns how many went. Opens its own
+ * NETLINK_SOCK_DIAG socket. Throws SyscallError (EOPNOTSUPP: a kernel without
+ * CONFIG_INET_DIAG_DESTROY; EPERM: without CAP_NET_ADMIN).
+ */
+export function destroyClosingTcpSockets(address: Uint8Array, port: number): number {
+  const family = address.length === 4 ? 4 : 6;
+  const nl = NetlinkSocket.open({ protocol: NETLINK_SOCK_DIAG });
+  try {
+    let destroyed = 0;
+    for (const s of listTcpSockets(nl, family)) {
+      if (s.localPort !== port || !sameBytes(s.local, address)) continue;
+      if (!(CLOSING_STATES as readonly number[]).includes(s.state)) continue;
+      try {
+        destroyTcpSocket(nl, s);
+        destroyed++;
+      } catch (err) {
+        // Gone meanwhile (it finished closing on its own): what we wanted.
+        if (!isErrno(err, "ENOENT")) throw err;
+      }
+    }
+    return destroyed;
+  } finally {
+    nl.close();
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
