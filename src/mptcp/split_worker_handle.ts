@@ -27,7 +27,7 @@ export class SplitWorkerHandle {
   readonly #buffer: SharedArrayBuffer;
   readonly #log: Logger;
   #target: Endpoint | undefined;
-  #stopped: Promise<void>;
+  readonly #stopped: Promise<void>;
   #markStopped!: () => void;
   #running = true;
 

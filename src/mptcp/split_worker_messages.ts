@@ -20,7 +20,7 @@ export type MainToSplitWorker =
 export type SplitWorkerToMain =
   /** Listening. */
   | { type: "ready" }
-  /** Could not listen (start), or died. */
+  /** Could not listen: the start failed. */
   | { type: "failed"; message: string }
   | { type: "log"; level: LogLevel; message: string; fields?: LogFields }
   /** Router: the VPS refused a connection to this target (RouterSplit.onTargetRefused). */
