@@ -93,6 +93,7 @@ Deno.test({
       await Deno.writeTextFile(pair.router.configPath, commented);
 
       const figures: string[] = [];
+      let wan2Written = { down: NaN, up: NaN };
       const results = new Map<string, Rates>();
       const within = (mbps: number, reference: number) =>
         Math.abs(mbps - reference) <= reference * TOLERANCE;
@@ -143,7 +144,11 @@ Deno.test({
               (attempt > 1 ? ", measured again" : ""),
           );
           keepBest(best, { down: out.download.mbps, up: out.upload.mbps, iperfDown, iperfUp });
-          if (wan.name === "wan2") assert.match(r.stderr, /wrote links "wan2" down_mbps\/up_mbps/);
+          if (wan.name === "wan2") {
+            assert.match(r.stderr, /wrote links "wan2" down_mbps\/up_mbps/);
+            // Each run writes its own figures: the file holds the last run's, not the best.
+            wan2Written = { down: out.download.mbps, up: out.upload.mbps };
+          }
           if (within(best.down, best.iperfDown) && within(best.up, best.iperfUp)) break;
         }
       }
@@ -171,7 +176,7 @@ Deno.test({
       }
 
       // The file after --set wan2: every comment and every other byte as before.
-      const wan2 = results.get("wan2")!;
+      const wan2 = wan2Written;
       const after = await Deno.readTextFile(pair.router.configPath);
       const down = /^ {4}down_mbps: (\S+) {3}# seed, measured below$/m.exec(after)?.[1];
       const up = /^ {4}up_mbps: (\S+)$/m.exec(after.split("- name: wan2")[1] ?? "")?.[1];
