@@ -112,6 +112,8 @@ export const LIBC_SYMBOLS = {
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32", nonblocking: false },
   // ssize_t recv(int fd, void *buf, size_t len, int flags);
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32", nonblocking: false },
+  // int malloc_trim(size_t pad); glibc only (null where missing).
+  malloc_trim: { parameters: ["usize"], result: "i32", nonblocking: false, optional: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 export type LibcSymbols = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];

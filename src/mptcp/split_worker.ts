@@ -12,6 +12,8 @@ import { RouterSplit } from "./router_split.ts";
 import { sharedSplitStats } from "./split_end.ts";
 import type { MainToSplitWorker, SplitWorkerToMain } from "./split_worker_messages.ts";
 import { VpsSplit } from "./vps_split.ts";
+import { collectStartupGarbage } from "../v8_flags.ts";
+import { libc } from "../../ffi/libc.ts";
 
 const post = (msg: SplitWorkerToMain) => self.postMessage(msg);
 
@@ -48,6 +50,8 @@ self.onmessage = async (e: MessageEvent<MainToSplitWorker>) => {
         post({ type: "failed", message: (err as Error).message });
         return;
       }
+      collectStartupGarbage();
+      idleCollections(stats);
       post({ type: "ready" });
       return;
     }
@@ -62,3 +66,24 @@ self.onmessage = async (e: MessageEvent<MainToSplitWorker>) => {
       return;
   }
 };
+
+/** How often the Worker looks for a quiet moment to collect its garbage. */
+const IDLE_CHECK_MS = 2000;
+
+/**
+ * Memory handed back whenever the split has gone quiet (no connection open) after carrying
+ * some: a full collection, then glibc's `malloc_trim`. The relay's socket buffers come from this
+ * thread's own malloc arena, which keeps what is freed for its next use. In the lab (profile A,
+ * 3 s after one 8-s transfer each way; router / VPS): relay on the main thread 142-145 / 136-144
+ * MB, in this Worker 166-173 / 161-182 MB and as much 30 s later; the collection alone gave back
+ * 4 MB; with the trim 137-151 / 142-158 MB (three runs).
+ */
+function idleCollections(stats: { accepted: number; active: number }): void {
+  let collectedAt = stats.accepted;
+  setInterval(() => {
+    if (stats.active !== 0 || stats.accepted === collectedAt) return;
+    collectedAt = stats.accepted;
+    collectStartupGarbage();
+    libc().malloc_trim?.(0n);
+  }, IDLE_CHECK_MS);
+}
