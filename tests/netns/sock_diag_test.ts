@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { INNER, testInsideNamespace } from "./harness/inner_tests.ts";
+import { waitFor } from "./harness/wait_for.ts";
 import { NetlinkSocket } from "../../src/system/netlink/socket.ts";
 import {
   destroyClosingTcpSockets,
@@ -20,14 +21,6 @@ function ss(): string {
   const r = new Deno.Command("ss", { args: ["-tanH", `sport = :${PORT}`], stdout: "piped" })
     .outputSync();
   return new TextDecoder().decode(r.stdout);
-}
-
-async function waitUntil(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not within 2 s\n${ss()}`);
 }
 
 if (!INNER) {
@@ -50,7 +43,11 @@ if (!INNER) {
       assert.equal(await closer.read(new Uint8Array(1)), null, "the server's FIN");
       closer.close();
       conns.pop();
-      await waitUntil("TIME_WAIT", () => /TIME-WAIT/.test(ss()));
+      await waitFor(() => /TIME-WAIT/.test(ss()), {
+        timeoutMs: 2000,
+        intervalMs: 20,
+        what: "TIME_WAIT",
+      });
       // One that stays open.
       const open = await Deno.connect({ hostname: "127.0.0.1", port: PORT });
       conns.push(open);

@@ -12,6 +12,7 @@ import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../../src/mptcp/subflow_ports.ts";
 import { KERNEL_INITIAL_WINDOW, MAX_SUBFLOW_WINDOW } from "../../src/mptcp/subflow_windows.ts";
 import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
 import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
+import type { WanTopology } from "../../lab/topology_wan.ts";
 import { assertTransfer } from "./traffic.ts";
 import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
@@ -82,6 +83,24 @@ async function subflowPorts(lab: Lab, router: string): Promise<number[]> {
   }).sort();
 }
 
+/** The VPS announces one subflow port per path beyond the first. */
+async function assertPortsAnnounced(lab: Lab, vps: string): Promise<void> {
+  const shown = await lab.run(vps, ["ip", "mptcp", "endpoint", "show"]);
+  for (let j = 1; j < WANS.length; j++) {
+    assert.match(shown, new RegExp(`port ${SPLIT_PORT + j}`), `announced: ${shown}`);
+  }
+}
+
+/** A paced upload lasts long enough to see its subflows: one per link, to distinct ports. */
+async function assertSubflowPerLink(lab: Lab, topo: WanTopology): Promise<void> {
+  const h = topo.hosts;
+  const upload = assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 6 << 20, 12);
+  await new Promise((r) => setTimeout(r, 2500));
+  const ports = await subflowPorts(lab, h.router);
+  await upload;
+  assert.deepEqual(ports, WANS.map((_, j) => SPLIT_PORT + j), `subflows to ${ports}`);
+}
+
 Deno.test({
   name:
     "TCP split: LAN TCP rides MPTCP with a subflow per link, byte-exact both ways, IPv4 and IPv6; nothing left after stop",
@@ -128,18 +147,9 @@ Deno.test({
         }
         assert.deepEqual(shown[0].initcwnd, tables);
       });
-      // The VPS announces one port per path beyond the first.
-      const announced = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
-      for (let j = 1; j < WANS.length; j++) {
-        assert.match(announced, new RegExp(`port ${SPLIT_PORT + j}`));
-      }
-
-      // A paced upload lasts long enough to see its subflows: one per link, to distinct ports.
-      const upload = assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 6 << 20, 12);
-      await new Promise((r) => setTimeout(r, 2500));
-      const ports = await subflowPorts(lab, h.router);
-      await upload;
-      assert.deepEqual(ports, WANS.map((_, j) => SPLIT_PORT + j), `subflows to ${ports}`);
+      // The VPS announces one port per path beyond the first, and an upload joins them all.
+      await assertPortsAnnounced(lab, h.vps);
+      await assertSubflowPerLink(lab, topo);
 
       // A download: the LAN host connects, the server sends.
       const down = await tcpTransfer(lab, {
@@ -203,17 +213,8 @@ Deno.test({
         (d) => d.tcp_split.state === "active",
         15_000,
       );
-      await eventually(async () => {
-        const shown = await lab.run(h.vps, ["ip", "mptcp", "endpoint", "show"]);
-        for (let j = 1; j < WANS.length; j++) {
-          assert.match(shown, new RegExp(`port ${SPLIT_PORT + j}`), `after restart: ${shown}`);
-        }
-      });
-      const upload = assertTransfer(lab, h.lan, h.srv, topo.srv.eth0.v4, 6 << 20, 12);
-      await new Promise((r) => setTimeout(r, 2500));
-      const ports = await subflowPorts(lab, h.router);
-      await upload;
-      assert.deepEqual(ports, WANS.map((_, j) => SPLIT_PORT + j), `after restart: ${ports}`);
+      await eventually(() => assertPortsAnnounced(lab, h.vps));
+      await assertSubflowPerLink(lab, topo);
       if (closing !== "") {
         assert.match(again.vps.log(), /cleared closing sockets of an earlier run/, closing);
       }
