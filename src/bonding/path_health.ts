@@ -192,7 +192,7 @@ export class PathHealth {
   #rateFromSentTime = 0;
   #rateFromRealTime = 0;
   /** The link's standing queue, from the reports' one-way delays (see onReport). */
-  readonly queue = new StandingQueue();
+  readonly #queue = new StandingQueue();
 
   constructor(log: PathSendLog, options: PathHealthOptions = {}) {
     this.#log = log;
@@ -334,7 +334,7 @@ export class PathHealth {
     const sentAll = log.foundPackets;
     // The marker's one-way delay, in the two clocks' difference: it really left at
     // foundRealTime (ours) and arrived at highestAt (the peer's).
-    this.queue.add(now, highestAt - log.foundRealTime);
+    this.#queue.add(now, highestAt - log.foundRealTime);
     const comparable = highestAt > this.#prevHighestAt &&
       packets >= this.#prevRecvPackets && sentPackets >= this.#prevSentPackets;
     if (comparable) {
@@ -376,7 +376,7 @@ export class PathHealth {
       realMs,
       sent > 0 ? lost / sent : 0,
       slackMs,
-      this.queue.take(),
+      this.#queue.take(),
     );
     this.#startRateSample(packets, bytes, highestAt, sentPackets);
   }
@@ -389,7 +389,7 @@ export class PathHealth {
     this.#rateFromSentPackets = sentPackets;
     this.#rateFromSentTime = this.#log.foundTime;
     this.#rateFromRealTime = this.#log.foundRealTime;
-    this.queue.restart();
+    this.#queue.restart();
   }
 
   /**
