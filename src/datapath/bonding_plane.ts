@@ -95,6 +95,15 @@ export function newBondingCounters() {
   };
 }
 
+/** A path of bonding peer `peer` changed state (path_health.ts's names: up, degraded, down). */
+export interface PeerPathChange {
+  peer: number;
+  path: number;
+  /** The path's (link's) name. */
+  name: string;
+  state: string;
+}
+
 /** A bonding peer's paths, for the TCP split's subflow windows. */
 export interface SplitPeerPaths {
   peer: number;
@@ -135,6 +144,8 @@ export class BondingPlane {
   #splitOffer: Endpoint | undefined;
   /** Router: hears the VPS's TCP split listener from each offer. */
   onSplitOffer: ((listener: Endpoint) => void) | undefined;
+  /** Hears every path state change (the TCP split closes a dead path's subflows). */
+  onPathChange: ((change: PeerPathChange) => void) | undefined;
   readonly #learned: LearnedPaths | undefined;
   readonly #scratch = new Uint8Array(MAX_CONTROL_FRAME);
   #mode: SchedulerMode;
@@ -361,6 +372,7 @@ export class BondingPlane {
           peer: this.#plane.control.peers[monitor.peer]?.name ?? monitor.peer,
           ...(change.silentMs === undefined ? {} : { silent_ms: change.silentMs }),
         });
+        this.onPathChange?.({ peer: monitor.peer, ...change });
       }
     }
     this.#pushLanPrefixes(now);

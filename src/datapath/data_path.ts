@@ -8,7 +8,7 @@ import type { Endpoint } from "../protocol/endpoint.ts";
 import type { ForwardEntry, ForwardRefusal, WirePrefix } from "../bonding/control_frame_types.ts";
 import { encodeKey } from "../protocol/keys.ts";
 import { activityViews, createActivityBuffer } from "../protocol/peer_activity.ts";
-import { BondingPlane, type SplitPeerPaths } from "./bonding_plane.ts";
+import { BondingPlane, type PeerPathChange, type SplitPeerPaths } from "./bonding_plane.ts";
 import { ControlPlane } from "./control_plane.ts";
 import {
   type DataPathLink,
@@ -214,6 +214,11 @@ export class DataPath {
   /** Router: hears the VPS's TCP split listener from each of its offers. */
   set onSplitOffer(handler: ((listener: Endpoint) => void) | undefined) {
     this.#bonding.onSplitOffer = handler;
+  }
+
+  /** Hears every path state change of every bonding peer. */
+  set onPathChange(handler: ((change: PeerPathChange) => void) | undefined) {
+    this.#bonding.onPathChange = handler;
   }
 
   /**

@@ -16,6 +16,7 @@ import { DelaySpread } from "../bonding/delay_spread.ts";
 import {
   PATH_DOWN,
   PathHealth,
+  type PathState,
   pathStateName,
   REPORT_INTERVAL_MS,
   REPORTS_OVERDUE_MS,
@@ -69,9 +70,11 @@ export interface MonitoredPath {
   health: PathHealth;
   /** When the state last changed. */
   since: number;
+  /** The state the last tick reported (echoes and reports change it between ticks too). */
+  reported: PathState;
 }
 
-/** What a tick changed, for logs. */
+/** A state change a tick reports (logged; the TCP split follows it). */
 export interface PathChange {
   path: number;
   name: string;
@@ -143,6 +146,7 @@ export class PeerPathMonitor {
       endpoint: endpoint?.clone() ?? null,
       health: new PathHealth(this.#logs[id], { seedBytesPerSecond }),
       since: now,
+      reported: PATH_DOWN,
     };
     this.table.set(id, { state: PATH_DOWN, weight, id });
   }
@@ -183,7 +187,9 @@ export class PeerPathMonitor {
         : p === this.#reportPath
         ? "overdue-here"
         : "overdue-elsewhere";
-      if (h.tick(now, reports, judge)) {
+      h.tick(now, reports, judge);
+      if (h.state !== path.reported) {
+        path.reported = h.state;
         path.since = now;
         changes.push({
           path: p,

@@ -33,8 +33,9 @@ Deno.test("path monitor: probes on each path, admitted by echoes, published for 
   const tx = new PathTable(PATHS_PER_PEER, monitor.txMemory.table);
   assert.equal(tx.state[0], PATH_DOWN);
   assert.equal(tx.weight[2], 2);
+  const changes: string[] = [];
   for (let t = 0; t <= 100; t += 10) {
-    monitor.tick(t);
+    for (const c of monitor.tick(t)) changes.push(`${c.name} ${c.state}`);
     // Echo every probe by the next tick (an RTT of 10 ms).
     for (const s of sent.splice(0)) {
       if (s.frame.type !== "probe") continue;
@@ -53,8 +54,10 @@ Deno.test("path monitor: probes on each path, admitted by echoes, published for 
       });
     }
   }
-  monitor.tick(200);
+  for (const c of monitor.tick(200)) changes.push(`${c.name} ${c.state}`);
   assert.equal(tx.state[0], PATH_UP, "three echoes admit the path");
+  // The echo that admits a path changes its state between ticks: the next tick reports it.
+  assert.deepEqual(changes.sort(), ["wan1 up", "wan3 up"]);
   assert.equal(tx.state[2], PATH_UP);
   assert.equal(tx.rate[0], 5e6, "seeded capacity");
   assert.ok(tx.owd[0] > 0, "one-way delay from the RTT");

@@ -14,27 +14,28 @@
  *
  * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts).
  */
-import { isErrno } from "../../ffi/errno.ts";
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
 import type { BondConfig } from "../config/types.ts";
-import type { SplitPeerPaths } from "../datapath/bonding_plane.ts";
+import type { PeerPathChange, SplitPeerPaths } from "../datapath/bonding_plane.ts";
 import type { TcpSplitDoc } from "../control/status_document.ts";
 import type { Logger } from "../log.ts";
-import { ENDPOINT_SIGNAL, type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
+import { type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
 import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
 import { subflowWindows } from "../mptcp/subflow_windows.ts";
 import { SplitWorkerHandle } from "../mptcp/split_worker_handle.ts";
-import { parseIpAddress } from "../net/ip_address.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
 import { applyRuleset } from "../system/nftables/table_lifecycle.ts";
 import type { SysctlChanges } from "../system/sysctl.ts";
 import type { NetlinkSocket } from "../system/netlink/socket.ts";
-import { destroyClosingTcpSockets } from "../system/netlink/sock_diag.ts";
+import { followPathFailures } from "./split_failover.ts";
 import { SplitWindowRoutes, type WindowedDestination } from "./split_window_routes.ts";
+import { SubflowAnnouncements } from "./subflow_announcements.ts";
 import type { Teardown } from "./teardown.ts";
 
+/** The most announcements a connection may accept (the kernel's MPTCP_PM_ADDR_MAX). */
+const MPTCP_ANNOUNCEMENTS_MAX = 8;
 /** After the VPS refused the listener it offered, its offers are not taken for this long. */
 const REFUSED_QUIET_MS = 60_000;
 /** How often the VPS matches its announced subflow ports to its routers' path counts. */
@@ -53,74 +54,6 @@ const TCP_IPV4_HEADERS = 40;
  */
 const ADD_ADDR_TIMEOUT_S = "1";
 
-/**
- * VPS: the subflow ports the kernel announces on `address`, SPLIT_PORT + 1 .. + (paths - 1).
- */
-class SubflowAnnouncements {
-  readonly #pm: MptcpPathManager;
-  readonly #address: string;
-  readonly #log: Logger;
-  #announced = -1;
-
-  constructor(pm: MptcpPathManager, address: string, log: Logger) {
-    this.#pm = pm;
-    this.#address = address;
-    this.#log = log;
-  }
-
-  /** Announces one port per path beyond the first, for routers with up to `paths` paths. */
-  sync(paths: number): void {
-    const want = Math.max(0, Math.min(paths, SPLIT_SUBFLOWS) - 1);
-    if (want === this.#announced) return;
-    const have = new Map<number, number>();
-    for (const e of this.#pm.endpoints()) {
-      if (e.address === this.#address && e.port > SPLIT_PORT) have.set(e.port, e.id);
-    }
-    for (const [port, id] of have) {
-      if (port > SPLIT_PORT + want && port < SPLIT_PORT + SPLIT_SUBFLOWS) {
-        this.#pm.deleteEndpoint(id);
-      }
-    }
-    for (let j = 1; j <= want; j++) {
-      if (!have.has(SPLIT_PORT + j)) this.#announce(SPLIT_PORT + j);
-    }
-    this.#announced = want;
-  }
-
-  /**
-   * The kernel listens on an announced port without SO_REUSEADDR: a subflow of an earlier run
-   * still closing on it (FIN_WAIT, CLOSING, TIME_WAIT, for up to minutes once the tunnel it
-   * waited on is gone) makes the announcement fail with EADDRINUSE. Seen after every restart of
-   * the VPS right after a transfer: its connections ran on one subflow until those sockets
-   * timed out. They belong to connections that are gone: cleared, and the port announced.
-   */
-  #announce(port: number): void {
-    const endpoint = { address: this.#address, port, flags: ENDPOINT_SIGNAL };
-    try {
-      this.#pm.addEndpoint(endpoint);
-      return;
-    } catch (err) {
-      if (!isErrno(err, "EADDRINUSE")) throw err;
-      let cleared;
-      try {
-        cleared = destroyClosingTcpSockets(parseIpAddress(this.#address).address, port);
-      } catch (clearing) {
-        throw new Error(
-          `${(err as Error).message}; its closing sockets not cleared: ${
-            (clearing as Error).message
-          }`,
-        );
-      }
-      if (cleared === 0) throw err;
-      this.#log.info("TCP split: cleared closing sockets of an earlier run off a subflow port", {
-        port,
-        sockets: cleared,
-      });
-    }
-    this.#pm.addEndpoint(endpoint);
-  }
-}
-
 /** What the split needs of the data path. */
 export interface SplitDataPath {
   /** VPS: the most paths any bonding router has. */
@@ -129,6 +62,7 @@ export interface SplitDataPath {
   splitPaths(): SplitPeerPaths[];
   setSplitOffer(listener: Endpoint | undefined): void;
   set onSplitOffer(handler: ((listener: Endpoint) => void) | undefined);
+  set onPathChange(handler: ((change: PeerPathChange) => void) | undefined);
 }
 
 export class TcpSplitService {
@@ -298,6 +232,14 @@ export async function setUpVpsSplit(
     clearInterval(timer);
     announcements.sync(0);
   });
+  dataPath.onPathChange = followPathFailures(
+    "vps",
+    () => address,
+    () => dataPath.splitPaths(),
+    log,
+    announcements,
+  );
+  teardown.add("TCP split path failover", () => dataPath.onPathChange = undefined);
   // Toward each router, every allowed IP but a default route (its tunnel address among them).
   const mss = config.interface.effectiveMtu - TCP_IPV4_HEADERS;
   keepSubflowWindows(
@@ -348,9 +290,14 @@ export async function setUpRouterSplit(
   if (!(pm instanceof MptcpPathManager)) return new TcpSplitService("unavailable", pm.missing);
   const service = new TcpSplitService("waiting");
   // Every port the VPS announces gets a subflow: it announces one per path beyond the first
-  // (for the router with the most paths; fewer paths than that share them, j mod n).
-  const extra = SPLIT_SUBFLOWS - 1;
-  setLimits(pm, () => ({ subflows: extra, addAddrAccepted: extra }), teardown);
+  // (for the router with the most paths; fewer paths than that share them, j mod n), and one
+  // more each time a path comes back after dying (split_failover.ts): a connection accepts
+  // eight announcements in all, the kernel's most.
+  setLimits(
+    pm,
+    () => ({ subflows: SPLIT_SUBFLOWS - 1, addAddrAccepted: MPTCP_ANNOUNCEMENTS_MAX }),
+    teardown,
+  );
   const split = await SplitWorkerHandle.start({ role: "router" }, log);
   teardown.add("TCP split listeners", () => split.stop());
   service.stats = split.stats;
@@ -428,5 +375,12 @@ export async function setUpRouterSplit(
     redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
   };
   teardown.add("TCP split offers", () => dataPath.onSplitOffer = undefined);
+  dataPath.onPathChange = followPathFailures(
+    "router",
+    () => split.target,
+    () => dataPath.splitPaths(),
+    log,
+  );
+  teardown.add("TCP split path failover", () => dataPath.onPathChange = undefined);
   return service;
 }

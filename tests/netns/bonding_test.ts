@@ -130,10 +130,21 @@ Deno.test({
         address: BOND_TUNNEL.router.v4,
         bytes: 24 << 20,
       });
+      // Awaited below; a failure before then must not surface as an unhandled rejection.
+      for (const t of [up, down]) t.catch(() => {});
       await new Promise((r) => setTimeout(r, 1500));
       // The fastest link is blackholed both ways in the middle of both transfers.
       await wanLab.wan("wan1").command(["down"]);
-      for (const [what, r] of [["upload", await up], ["download", await down]] as const) {
+      // Both are waited for: one failing must not leave the other running unseen.
+      const results = await Promise.allSettled([up, down]);
+      for (const [i, what] of ["upload", "download"].entries()) {
+        const settled = results[i];
+        if (settled.status === "rejected") {
+          throw new Error(
+            `${what}: ${settled.reason?.message}\n--- router\n${pair.router.log()}\n--- vps\n${pair.vps.log()}`,
+          );
+        }
+        const r = settled.value;
         assert.equal(r.received.bytes, 24 << 20, `${what}: ${r.received.bytes} bytes`);
         assert.equal(r.received.sha256, r.sent.sha256, `${what}: content differs`);
       }

@@ -14,6 +14,7 @@ import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
 import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
 import type { WanTopology } from "../../lab/topology_wan.ts";
 import { assertTransfer } from "./traffic.ts";
+import { subflowPorts } from "./split_subflows.ts";
 import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
 const ignore = !canCreateNamespaces();
@@ -66,21 +67,6 @@ async function eventually(check: () => Promise<void>): Promise<void> {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-}
-
-/** The VPS ports of the router's split subflows open now (one per subflow). */
-async function subflowPorts(lab: Lab, router: string): Promise<number[]> {
-  const out = await lab.run(router, [
-    "ss",
-    "-tnH",
-    "state",
-    "established",
-    `( dport >= :${SPLIT_PORT} and dport <= :${SPLIT_PORT + 7} )`,
-  ]);
-  return out.split("\n").filter((l) => l.trim()).map((l) => {
-    const peer = l.trim().split(/\s+/).at(-1)!;
-    return Number(peer.slice(peer.lastIndexOf(":") + 1));
-  }).sort();
 }
 
 /** The VPS announces one subflow port per path beyond the first. */
@@ -216,7 +202,7 @@ Deno.test({
       await eventually(() => assertPortsAnnounced(lab, h.vps));
       await assertSubflowPerLink(lab, topo);
       if (closing !== "") {
-        assert.match(again.vps.log(), /cleared closing sockets of an earlier run/, closing);
+        assert.match(again.vps.log(), /cleared closing sockets off a subflow port/, closing);
       }
       console.log(`left closing on the subflow ports at restart: ${closing || "none"}`);
     } finally {

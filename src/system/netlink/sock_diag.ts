@@ -3,14 +3,15 @@
  * destroy one (as `ss -K` does; the kernel needs CONFIG_INET_DIAG_DESTROY, and the caller
  * CAP_NET_ADMIN). Destroying aborts the socket at once, whatever its state, TIME_WAIT included.
  *
- * The TCP split needs it for one thing: the kernel's path manager listens on each announced
- * subflow port without SO_REUSEADDR, so a port still held by a closing subflow of an earlier
- * run (FIN_WAIT, CLOSING, TIME_WAIT: up to minutes, since the tunnel it waited on is gone)
- * cannot be announced again until that socket is gone (src/roles/tcp_split.ts).
+ * The TCP split needs it twice (src/roles/tcp_split.ts): the kernel's path manager listens on
+ * each announced subflow port without SO_REUSEADDR, so a port still held by a closing subflow
+ * of an earlier run (FIN_WAIT, CLOSING, TIME_WAIT: up to minutes, since the tunnel it waited on
+ * is gone) cannot be announced again until that socket is gone; and the subflows riding a path
+ * that died are closed (src/mptcp/subflow_failover.ts).
  */
 import { AF_INET, AF_INET6, IPPROTO_TCP } from "../../../ffi/constants.ts";
 import { isErrno } from "../../../ffi/errno.ts";
-import { MessageBuilder } from "./attributes.ts";
+import { MessageBuilder, parseAttributes, readU32 } from "./attributes.ts";
 import { NetlinkSocket } from "./socket.ts";
 
 export const NETLINK_SOCK_DIAG = 4;
@@ -22,6 +23,15 @@ const REQ_SIZE = 56;
 const SOCKID_SIZE = 48;
 /** struct inet_diag_msg: family, state, timer, retrans, sockid, then five u32. */
 const MSG_SIZE = 72;
+/**
+ * idiag_ext bit of INET_DIAG_INFO: asks for tcp_info, which brings the ULP info (MPTCP's) with
+ * it.
+ */
+const EXT_INFO = 1 << (2 - 1);
+/** INET_DIAG_ULP_INFO, nesting INET_ULP_INFO_MPTCP, nesting MPTCP_SUBFLOW_ATTR_TOKEN_LOC. */
+const INET_DIAG_ULP_INFO = 19;
+const INET_ULP_INFO_MPTCP = 3;
+const MPTCP_SUBFLOW_ATTR_TOKEN_LOC = 2;
 
 /** TCP states (include/net/tcp_states.h). */
 export const TCP_STATE = {
@@ -62,6 +72,11 @@ export interface TcpSocketEntry {
   remotePort: number;
   /** The socket id exactly as dumped (ports, addresses, interface, cookie): what destroy names. */
   id: Uint8Array;
+  /**
+   * An MPTCP subflow's connection: the local token of the MPTCP socket it belongs to (the
+   * kernel reports it to CAP_NET_ADMIN); undefined for plain TCP.
+   */
+  mptcpToken?: number;
 }
 
 /** A SOCK_DIAG_BY_FAMILY (dump) or SOCK_DESTROY request for TCP of `family`. */
@@ -70,12 +85,14 @@ export function diagRequest(
   family: 4 | 6,
   states: number,
   id: Uint8Array = new Uint8Array(SOCKID_SIZE),
+  ext = 0,
 ): MessageBuilder {
   if (id.length !== SOCKID_SIZE) throw new RangeError(`socket id of ${id.length} bytes`);
   const msg = new MessageBuilder(type === "dump" ? SOCK_DIAG_BY_FAMILY : SOCK_DESTROY, 0);
   return msg.header(REQ_SIZE, (v) => {
     v.setUint8(0, family === 4 ? AF_INET : AF_INET6);
     v.setUint8(1, IPPROTO_TCP);
+    v.setUint8(2, ext);
     v.setUint32(4, states >>> 0, true);
     new Uint8Array(v.buffer, v.byteOffset + 8, SOCKID_SIZE).set(id);
   });
@@ -87,7 +104,7 @@ export function parseDiagMessage(body: Uint8Array): TcpSocketEntry | null {
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const family = v.getUint8(0) === AF_INET6 ? 6 : 4;
   const size = family === 4 ? 4 : 16;
-  return {
+  const entry: TcpSocketEntry = {
     family,
     state: v.getUint8(1),
     localPort: v.getUint16(4),
@@ -96,12 +113,17 @@ export function parseDiagMessage(body: Uint8Array): TcpSocketEntry | null {
     remote: body.slice(24, 24 + size),
     id: body.slice(4, 4 + SOCKID_SIZE),
   };
+  const ulp = parseAttributes(body, MSG_SIZE).get(INET_DIAG_ULP_INFO);
+  const mptcp = ulp && parseAttributes(ulp).get(INET_ULP_INFO_MPTCP);
+  const token = mptcp && parseAttributes(mptcp).get(MPTCP_SUBFLOW_ATTR_TOKEN_LOC);
+  if (token !== undefined && token.length >= 4) entry.mptcpToken = readU32(token);
+  return entry;
 }
 
 /** The host's TCP sockets of `family`, listeners left out. */
 export function listTcpSockets(nl: NetlinkSocket, family: 4 | 6): TcpSocketEntry[] {
   const messages = nl.dump(
-    diagRequest("dump", family, ALL_BUT_LISTEN),
+    diagRequest("dump", family, ALL_BUT_LISTEN, undefined, EXT_INFO),
     `TCP sockets, IPv${family}`,
   );
   const out: TcpSocketEntry[] = [];
@@ -121,19 +143,18 @@ export function destroyTcpSocket(nl: NetlinkSocket, socket: TcpSocketEntry): voi
 }
 
 /**
- * Destroys the TCP sockets bound to `address` (4 or 16 bytes) and `port` that are closing
- * (CLOSING_STATES); established ones are left alone. Returns how many went. Opens its own
- * NETLINK_SOCK_DIAG socket. Throws SyscallError (EOPNOTSUPP: a kernel without
- * CONFIG_INET_DIAG_DESTROY; EPERM: without CAP_NET_ADMIN).
+ * Destroys the ones `choose` picks of the host's TCP sockets of `family` (listeners are never
+ * listed); returns how many went. Opens its own NETLINK_SOCK_DIAG socket. Throws SyscallError
+ * (EOPNOTSUPP: a kernel without CONFIG_INET_DIAG_DESTROY; EPERM: without CAP_NET_ADMIN).
  */
-export function destroyClosingTcpSockets(address: Uint8Array, port: number): number {
-  const family = address.length === 4 ? 4 : 6;
+export function destroyTcpSockets(
+  family: 4 | 6,
+  choose: (sockets: TcpSocketEntry[]) => TcpSocketEntry[],
+): number {
   const nl = NetlinkSocket.open({ protocol: NETLINK_SOCK_DIAG });
   try {
     let destroyed = 0;
-    for (const s of listTcpSockets(nl, family)) {
-      if (s.localPort !== port || !sameBytes(s.local, address)) continue;
-      if (!(CLOSING_STATES as readonly number[]).includes(s.state)) continue;
+    for (const s of choose(listTcpSockets(nl, family))) {
       try {
         destroyTcpSocket(nl, s);
         destroyed++;
@@ -146,6 +167,21 @@ export function destroyClosingTcpSockets(address: Uint8Array, port: number): num
   } finally {
     nl.close();
   }
+}
+
+/**
+ * Destroys the TCP sockets bound to `address` (4 or 16 bytes) and `port` that are closing
+ * (CLOSING_STATES); established ones are left alone. Returns how many went.
+ */
+export function destroyClosingTcpSockets(address: Uint8Array, port: number): number {
+  return destroyTcpSockets(
+    address.length === 4 ? 4 : 6,
+    (sockets) =>
+      sockets.filter((s) =>
+        s.localPort === port && sameBytes(s.local, address) &&
+        (CLOSING_STATES as readonly number[]).includes(s.state)
+      ),
+  );
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -47,3 +47,33 @@ Deno.test("sock_diag: a dumped socket is read back, and destroy names it by its 
   assert.equal(parseDiagMessage(new Uint8Array(71)), null, "too short to be one");
   assert.throws(() => diagRequest("destroy", 4, 0, new Uint8Array(40)), RangeError);
 });
+
+/** An rtattr: length, type, payload, padded to 4 bytes. */
+function attr(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array((4 + payload.length + 3) & ~3);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 4 + payload.length, true);
+  v.setUint16(2, type, true);
+  out.set(payload, 4);
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), at += p.length);
+  return out;
+}
+
+Deno.test("sock_diag: a dump asks for tcp_info, which brings an MPTCP subflow's token", () => {
+  const [m] = parseMessages(diagRequest("dump", 4, 0xfff, undefined, 2).finish(1, 0));
+  assert.equal(m.body[2], 2, "idiag_ext: INET_DIAG_INFO");
+  // INET_DIAG_ULP_INFO { INET_ULP_INFO_NAME "mptcp", INET_ULP_INFO_MPTCP { TOKEN_REM, TOKEN_LOC } }
+  const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+  const mptcp = concat(attr(1, u32(0x11111111)), attr(2, u32(0xae5ec483)));
+  const ulp = concat(attr(1, new TextEncoder().encode("mptcp\0")), attr(0x8000 | 3, mptcp));
+  const info = attr(2, new Uint8Array(232)); // tcp_info comes first
+  const body = concat(timeWaitMessage().subarray(0, 72), info, attr(0x8000 | 19, ulp));
+  assert.equal(parseDiagMessage(body)!.mptcpToken, 0xae5ec483);
+  assert.equal(parseDiagMessage(timeWaitMessage())!.mptcpToken, undefined, "plain TCP");
+});
