@@ -9,6 +9,8 @@
  *   - failover: pings every 10 ms LAN → srv while a TCP transfer runs; the fastest link is
  *     blackholed: the longest gap between replies, and whether the transfer still completes
  *     byte-exact; then the link restored: time until it is back in service;
+ *   - a bulk upload through the same cut: the server's longest stall and rate after it
+ *     (lab/bulk_failover.ts);
  *   - redundant mode (a new pair) with 5% random loss on every link: UDP loss;
  *   - idle latency: median RTT router → VPS through the tunnel against the fastest link's,
  *     both pinged at once (and their 90th percentiles).
@@ -26,6 +28,7 @@ import { BOND_TUNNEL, type BondPair, startBondPair, wanLinks } from "./bond_pair
 import { bondCli } from "./bond_cli.ts";
 import { iperfTcp, iperfUdp } from "./iperf.ts";
 import { tcpTransfer } from "./transfer.ts";
+import { measureBulkFailover } from "./bulk_failover.ts";
 import { iperfUdpWithLoss } from "./lossy_udp.ts";
 import { checkRepeat, median, percentile } from "./bench_stats.ts";
 import { profileNamed, profileSumMbps, type WanProfile } from "./wan/profiles.ts";
@@ -296,6 +299,13 @@ async function benchProfile(
       `${f.intact ? "completed byte-exact" : "FAILED"}; link back in service ` +
       `${Number.isNaN(f.readmitMs) ? "not within 20 s" : `${f.readmitMs.toFixed(0)} ms`} ` +
       "after restore";
+  }, wanLab);
+  await step("bulk TCP up through the cut", async () => {
+    const b = await measureBulkFailover(lab, wanLab);
+    const left = sum.up - best.up;
+    return `longest stall at srv ${b.stallMs.toFixed(0)} ms; ${b.afterMbps.toFixed(1)} Mbit/s ` +
+      `1-5 s after the cut (the other links: ${left}); ` +
+      (b.intact ? `done in ${b.seconds.toFixed(1)} s, byte-exact` : "transfer FAILED");
   }, wanLab);
   await pair.stop();
 
