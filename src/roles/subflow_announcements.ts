@@ -44,14 +44,7 @@ export class SubflowAnnouncements {
     const n = Math.min(paths, SPLIT_SUBFLOWS);
     if (n === this.#paths && !this.#retry) return;
     this.#retry = true;
-    if (n !== this.#paths) {
-      // Another path count maps ports to other paths: every slot starts again at its first.
-      for (const [port, id] of this.#ports()) {
-        if (port < SPLIT_PORT + SPLIT_SUBFLOWS) this.#pm.deleteEndpoint(id);
-      }
-      this.#slots = [];
-      this.#paths = n;
-    }
+    if (n !== this.#paths) this.#reslot(n);
     const have = this.#ports();
     for (let k = 0; k < n; k++) {
       const j = this.#slots[k];
@@ -87,6 +80,29 @@ export class SubflowAnnouncements {
       throw err;
     }
     return ports;
+  }
+
+  /**
+   * Another path count maps ports to other paths: each slot keeps a port it announces that
+   * still rides its path (live connections keep their subflows, and nobody joins anew); the
+   * others are withdrawn, the spare too (it is the first path's at the new count only once that
+   * path dies and comes back).
+   */
+  #reslot(n: number): void {
+    const have = this.#ports();
+    const slots: (number | undefined)[] = [];
+    const keep = new Set<number>();
+    for (let k = 1; k < n; k++) {
+      const j = slotCandidates(k, n).find((c) => have.has(SPLIT_PORT + c));
+      if (j === undefined) continue;
+      slots[k] = j;
+      keep.add(SPLIT_PORT + j);
+    }
+    for (const [port, id] of have) {
+      if (!keep.has(port) && port < SPLIT_PORT + SPLIT_SUBFLOWS) this.#pm.deleteEndpoint(id);
+    }
+    this.#slots = slots;
+    this.#paths = n;
   }
 
   /** Our announced ports (beyond the listener's) and their endpoint ids. */
