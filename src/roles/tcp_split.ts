@@ -12,7 +12,9 @@
  * redirected connections, and once the VPS's first offer arrives, redirects LAN TCP bound for
  * the tunnel to itself.
  *
- * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts).
+ * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts), and
+ * close the subflows riding a path that dies; the VPS announces the path again once it is back
+ * (split_failover.ts).
  */
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
 import type { BondConfig } from "../config/types.ts";
