@@ -11,9 +11,10 @@
  * 1.5 s in): runs at 1-8 Mbit/s for seconds, and one in five did not finish within ten seconds
  * of its sender, the receiving VPS dropping data beyond its MPTCP window while it waited.
  *
- * So each end closes (SOCK_DESTROY) its subflows riding a path as the path goes down: the kernel
- * then sends the closed subflow's unacknowledged data again on the others at once. Each end does
- * it for itself, as each sees the path go down; the closing end's reset tells the other too.
+ * So the VPS closes (SOCK_DESTROY) its subflows riding a path as the path goes down, and their
+ * resets close the router's: each end's kernel then sends the closed subflows' unacknowledged
+ * data again on the others at once. (Only the VPS, which announces the path again: see
+ * src/roles/split_failover.ts. The router's side of the rules below is its view of the same.)
  *
  * When the path comes back the connections that lost its subflow have none there, and the
  * router's path manager makes subflows only when the VPS announces a port. The kernel announces

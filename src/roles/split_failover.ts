@@ -1,7 +1,13 @@
 /**
- * The TCP split's answer to a path that dies and comes back (src/mptcp/subflow_failover.ts):
- * each end closes its subflows riding the dead path, and the VPS announces that path's ports
- * again once it is back.
+ * The TCP split's answer to a path that dies and comes back (src/mptcp/subflow_failover.ts),
+ * on the VPS: it closes its subflows riding the dead path (their resets close the router's,
+ * and each end's kernel sends the closed subflows' data again on the others), and announces the
+ * path again once it is back.
+ *
+ * Only the VPS closes: the end that closes must be the one that announces again, and the two
+ * ends do not always both see a path die. A blip of ~120 ms took the path down on the router
+ * (its subflow closed) but not on the VPS, which then never announced it again: the connection
+ * stayed without that path's subflow (3 of 16 lab runs when both ends closed).
  */
 import type { PeerPathChange, SplitPeerPaths } from "../datapath/bonding_plane.ts";
 import { prefixContains } from "../edge/prefix_contains.ts";
@@ -13,27 +19,24 @@ import { destroyTcpSockets } from "../system/netlink/sock_diag.ts";
 import type { SubflowAnnouncements } from "./subflow_announcements.ts";
 
 /**
- * Closes this end's subflows riding the path `change` reports down, where their connection has
- * another on a live path (`isDown` tells the peer's dead paths). `splitAddress` is the VPS's
- * listener; `peer` the paths of the peer the path belongs to. Returns how many were closed.
+ * Closes the VPS's subflows riding the path `change` reports down, where their connection has
+ * another on a live path (`isDown` tells the router's dead paths). `splitAddress` is the VPS's
+ * listener; `peer` the paths of the router the path belongs to. Returns how many were closed.
  */
 export function closeSubflowsOnPath(
-  side: "router" | "vps",
   splitAddress: Endpoint,
   change: PeerPathChange,
   peer: SplitPeerPaths,
   isDown: (path: number) => boolean,
 ): number {
-  const prefixes = side === "vps" ? peer.allowedIps.map(parseCidr) : [];
+  const prefixes = peer.allowedIps.map(parseCidr);
   const subflows = {
-    side,
+    side: "vps" as const,
     splitAddress: splitAddress.ip.subarray(0, splitAddress.family === 4 ? 4 : 16),
     exists: (p: number) => peer.paths[p] !== undefined,
     paths: peer.paths.length,
-    isPeer: side === "vps"
-      ? (family: 4 | 6, address: Uint8Array) =>
-        prefixes.some((c) => prefixContains(c, family, address))
-      : undefined,
+    isPeer: (family: 4 | 6, address: Uint8Array) =>
+      prefixes.some((c) => prefixContains(c, family, address)),
   };
   return destroyTcpSockets(
     splitAddress.family,
@@ -42,30 +45,26 @@ export function closeSubflowsOnPath(
 }
 
 /**
- * Follows the peers' path changes for one end of the split: `splitAddress()` is the VPS's
- * listener (undefined while the router has none yet). On the VPS, `announcements` gets a dead
- * path's ports again when it is back.
+ * Follows the routers' path changes: `splitAddress` is the VPS's listener; `announcements` gets
+ * a dead path's ports again when it is back.
  */
 export function followPathFailures(
-  side: "router" | "vps",
-  splitAddress: () => Endpoint | undefined,
+  splitAddress: Endpoint,
   peers: () => SplitPeerPaths[],
+  announcements: SubflowAnnouncements,
   log: Logger,
-  announcements?: SubflowAnnouncements,
 ): (change: PeerPathChange) => void {
   /** Paths ("peer/path") that went down and are not back yet. */
   const down = new Set<string>();
   return (change) => {
-    const address = splitAddress();
     const peer = peers().find((p) => p.peer === change.peer);
     const key = `${change.peer}/${change.path}`;
     if (change.state === "down") {
       down.add(key);
-      if (address === undefined || peer === undefined) return;
+      if (peer === undefined) return;
       try {
         const closed = closeSubflowsOnPath(
-          side,
-          address,
+          splitAddress,
           change,
           peer,
           (p) => down.has(`${change.peer}/${p}`),
@@ -86,7 +85,7 @@ export function followPathFailures(
       }
       return;
     }
-    if (!down.delete(key) || announcements === undefined || peer === undefined) return;
+    if (!down.delete(key) || peer === undefined) return;
     const slots = slotsForPath(
       change.path,
       (p) => peer.paths[p] !== undefined,

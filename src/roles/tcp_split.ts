@@ -12,8 +12,8 @@
  * redirected connections, and once the VPS's first offer arrives, redirects LAN TCP bound for
  * the tunnel to itself.
  *
- * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts), and
- * close the subflows riding a path that dies; the VPS announces the path again once it is back
+ * Both ends keep each subflow's initial window sized to its path (split_window_routes.ts). The
+ * VPS closes the subflows riding a path that dies and announces the path again once it is back
  * (split_failover.ts).
  */
 import { mptcpAvailable } from "../../ffi/stream_socket.ts";
@@ -235,11 +235,10 @@ export async function setUpVpsSplit(
     announcements.sync(0);
   });
   dataPath.onPathChange = followPathFailures(
-    "vps",
-    () => address,
+    address,
     () => dataPath.splitPaths(),
-    log,
     announcements,
+    log,
   );
   teardown.add("TCP split path failover", () => dataPath.onPathChange = undefined);
   // Toward each router, every allowed IP but a default route (its tunnel address among them).
@@ -377,12 +376,5 @@ export async function setUpRouterSplit(
     redirect(false).catch((err) => log.warn(`TCP split: redirect not removed: ${err.message}`));
   };
   teardown.add("TCP split offers", () => dataPath.onSplitOffer = undefined);
-  dataPath.onPathChange = followPathFailures(
-    "router",
-    () => split.target,
-    () => dataPath.splitPaths(),
-    log,
-  );
-  teardown.add("TCP split path failover", () => dataPath.onPathChange = undefined);
   return service;
 }
