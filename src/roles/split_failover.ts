@@ -54,13 +54,13 @@ export function followPathFailures(
   announcements: SubflowAnnouncements,
   log: Logger,
 ): (change: PeerPathChange) => void {
-  /** Paths ("peer/path") that went down and are not back yet. */
-  const down = new Set<string>();
+  /** Paths ("peer/path") that went down and are not back yet; true once subflows were closed. */
+  const down = new Map<string, boolean>();
   return (change) => {
     const peer = peers().find((p) => p.peer === change.peer);
     const key = `${change.peer}/${change.path}`;
     if (change.state === "down") {
-      down.add(key);
+      down.set(key, false);
       if (peer === undefined) return;
       try {
         const closed = closeSubflowsOnPath(
@@ -70,6 +70,7 @@ export function followPathFailures(
           (p) => down.has(`${change.peer}/${p}`),
         );
         if (closed > 0) {
+          down.set(key, true);
           log.info(
             "TCP split: closed the subflows riding a dead path; their data goes on the others",
             {
@@ -85,7 +86,11 @@ export function followPathFailures(
       }
       return;
     }
-    if (!down.delete(key) || peer === undefined) return;
+    // Only connections that lost a subflow need the path announced again; the others would
+    // only join a second subflow on it, and spend one of the eight announcements they accept.
+    const closed = down.get(key);
+    down.delete(key);
+    if (closed !== true || peer === undefined) return;
     const slots = slotsForPath(
       change.path,
       (p) => peer.paths[p] !== undefined,
