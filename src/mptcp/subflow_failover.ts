@@ -1,6 +1,6 @@
 /**
- * What the TCP split does when a path dies and comes back (sans-IO; src/roles/tcp_split.ts
- * lists the sockets, closes them and announces the ports).
+ * What the TCP split does when a path dies and comes back (sans-IO; src/roles/split_failover.ts
+ * lists the sockets, closes them and has the ports announced).
  *
  * A subflow outlives its path: the data path reschedules its packets over the live paths. But
  * its congestion control still holds the dead path's picture (BBR's minimum RTT stays the dead
