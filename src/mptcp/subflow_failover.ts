@@ -25,20 +25,12 @@
  * The first path's subflow is the connection's first subflow, to the listener's port, which is
  * never announced: for it the VPS announces a spare, n (then 2n, ...).
  */
+import { sameAddress } from "../net/ip_address.ts";
+import type { TcpSocketEntry } from "../system/netlink/sock_diag.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS, splitPathOf } from "./subflow_ports.ts";
 
-/** A TCP socket as the split sees it (sock_diag.ts's entries fit). */
-export interface SubflowSocket {
-  family: 4 | 6;
-  /** TCP state (1: established). */
-  state: number;
-  local: Uint8Array;
-  localPort: number;
-  remote: Uint8Array;
-  remotePort: number;
-  /** The MPTCP connection a subflow belongs to (its local token). */
-  mptcpToken?: number;
-}
+/** A TCP socket as the split sees it: sock_diag.ts's entries (state 1: established). */
+export type SubflowSocket = Omit<TcpSocketEntry, "id">;
 
 const ESTABLISHED = 1;
 
@@ -59,7 +51,7 @@ export interface SplitSubflows {
 /** The path subflow socket `s` rides, or -1 when it is not one of the split's subflows. */
 export function pathOfSubflow(s: SubflowSocket, o: SplitSubflows): number {
   const router = o.side === "router";
-  if (!sameBytes(router ? s.remote : s.local, o.splitAddress)) return -1;
+  if (!sameAddress(router ? s.remote : s.local, o.splitAddress)) return -1;
   const j = (router ? s.remotePort : s.localPort) - SPLIT_PORT;
   if (j < 0 || j >= SPLIT_SUBFLOWS) return -1;
   if (!router && o.isPeer !== undefined && !o.isPeer(s.family, s.remote)) return -1;
@@ -124,8 +116,4 @@ export function slotsForPath(
   if (slots.length > 0) return slots;
   const spare = current[0] ?? slotCandidates(0, n)[0];
   return spare !== undefined && splitPathOf(spare, exists, paths) === path ? [0] : [];
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -107,3 +107,8 @@ export function formatAddress(bytes: Uint8Array): string {
   if (bytes.length === 16) return formatIPv6(bytes);
   throw new RangeError(`an IP address has 4 or 16 bytes, not ${bytes.length}`);
 }
+
+/** Whether two addresses (4 or 16 bytes each) are the same address. */
+export function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -13,6 +13,7 @@ import { AF_INET, AF_INET6, IPPROTO_TCP } from "../../../ffi/constants.ts";
 import { isErrno } from "../../../ffi/errno.ts";
 import { MessageBuilder, parseAttributes, readU32 } from "./attributes.ts";
 import { NetlinkSocket } from "./socket.ts";
+import { sameAddress } from "../../net/ip_address.ts";
 
 export const NETLINK_SOCK_DIAG = 4;
 const SOCK_DIAG_BY_FAMILY = 20;
@@ -178,12 +179,8 @@ export function destroyClosingTcpSockets(address: Uint8Array, port: number): num
     address.length === 4 ? 4 : 6,
     (sockets) =>
       sockets.filter((s) =>
-        s.localPort === port && sameBytes(s.local, address) &&
+        s.localPort === port && sameAddress(s.local, address) &&
         (CLOSING_STATES as readonly number[]).includes(s.state)
       ),
   );
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
