@@ -9,8 +9,8 @@ import { canCreateNamespaces } from "./harness/netns.ts";
 import { waitFor } from "./harness/wait_for.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
 import { SPLIT_PORT } from "../../src/mptcp/subflow_ports.ts";
-import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
-import { subflowPorts } from "./split_subflows.ts";
+import { bondedLab, stopPair, WANS } from "./bonded_lab.ts";
+import { splitActive, subflowPorts } from "./split_subflows.ts";
 
 const ignore = !canCreateNamespaces();
 
@@ -25,13 +25,7 @@ Deno.test({
     await using _ = lab;
     const h = topo.hosts;
     try {
-      await statusUntil(
-        lab,
-        h.router,
-        pair.router.configPath,
-        (d) => d.tcp_split.state === "active",
-        10_000,
-      );
+      await splitActive(lab, h.router, pair.router.configPath);
       // Paced so that it lasts through two cuts and returns (about 11 s).
       const upload = tcpTransfer(lab, {
         from: h.lan,

@@ -14,7 +14,7 @@ import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
 import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
 import type { WanTopology } from "../../lab/topology_wan.ts";
 import { assertTransfer } from "./traffic.ts";
-import { subflowPorts } from "./split_subflows.ts";
+import { splitActive, subflowPorts } from "./split_subflows.ts";
 import { bondedLab, statusUntil, stopPair, WANS } from "./bonded_lab.ts";
 
 const ignore = !canCreateNamespaces();
@@ -98,13 +98,7 @@ Deno.test({
     await using _ = lab;
     const h = topo.hosts;
     try {
-      const router = await statusUntil(
-        lab,
-        h.router,
-        pair.router.configPath,
-        (d) => d.tcp_split.state === "active",
-        10_000,
-      );
+      const router = await splitActive(lab, h.router, pair.router.configPath);
       assert.equal(router.tcp_split.state, "active", JSON.stringify(router.tcp_split));
       assert.match(router.tcp_split.listener ?? "", new RegExp(`:${SPLIT_PORT}$`));
       const vpsDoc = await statusUntil(lab, h.vps, pair.vps.configPath, () => true, 1000);
@@ -192,13 +186,7 @@ Deno.test({
     ])).trim();
     const again = await startBondPair(lab, topo, { links: wanLinks(topo.wans) });
     try {
-      await statusUntil(
-        lab,
-        h.router,
-        again.router.configPath,
-        (d) => d.tcp_split.state === "active",
-        15_000,
-      );
+      await splitActive(lab, h.router, again.router.configPath, 15_000);
       await eventually(() => assertPortsAnnounced(lab, h.vps));
       await assertSubflowPerLink(lab, topo);
       if (closing !== "") {
@@ -226,13 +214,7 @@ Deno.test({
     await using _ = lab;
     const h = topo.hosts;
     try {
-      await statusUntil(
-        lab,
-        h.router,
-        pair.router.configPath,
-        (d) => d.tcp_split.state === "active",
-        10_000,
-      );
+      await splitActive(lab, h.router, pair.router.configPath);
       // Nothing listens on the server's port 9: the VPS's connect is refused, the LAN host's
       // connection (accepted by the router at first) is reset.
       const refused = await lab.exec(h.lan, [
