@@ -510,13 +510,18 @@ export class BondingPlane {
       case "probe-echo":
         if (!this.#monitors.get(peer)?.onEcho(now, frame)) this.counters.probeEchoesRejected++;
         return;
-      case "receive-report":
+      case "receive-report": {
         this.counters.receiveReportsReceived++;
-        if (path < 0) this.counters.receiveReportsPathUnknown++;
-        if (this.#monitors.get(peer)?.onReport(now, frame, path) === false) {
-          this.counters.receiveReportsLate++;
-        }
+        const monitor = this.#monitors.get(peer);
+        // The receive Worker hears of a path (or of the peer's bonding) a moment after this
+        // thread: a report that beat that message is placed here, by the same rule.
+        const by = path >= 0
+          ? path
+          : monitor?.pathBy(socket, from, this.#router !== undefined) ?? -1;
+        if (by < 0) this.counters.receiveReportsPathUnknown++;
+        if (monitor?.onReport(now, frame, by) === false) this.counters.receiveReportsLate++;
         return;
+      }
       case "forward-sync":
         return this.#onForwardSync(peer, frame);
       case "forward-ack":

@@ -157,6 +157,19 @@ export class PeerPathMonitor {
   }
 
   /** Path `id` is gone (the router restarted with other links, or a reload removed one). */
+  /**
+   * The path leaving by `socket` whose endpoint is `from` (any endpoint when `anySource`: a
+   * router's path is its socket); -1 if none.
+   */
+  pathBy(socket: number, from: Endpoint, anySource: boolean): number {
+    for (let p = 0; p < PATHS_PER_PEER; p++) {
+      const path = this.paths[p];
+      if (path === undefined || path.socket !== socket) continue;
+      if (anySource || path.endpoint === null || path.endpoint.equals(from)) return p;
+    }
+    return -1;
+  }
+
   removePath(id: number): void {
     this.paths[id] = undefined;
     this.table.set(id, { state: PATH_DOWN });

@@ -259,3 +259,26 @@ Deno.test("path monitor: when reports stop, a silent busy path is probed and jud
   assert.equal(monitor.table.state[1], PATH_UP, "the path that kept answering stayed up");
   assert.equal(monitor.paths[1]!.health.stats.downs, 0);
 });
+
+Deno.test("path monitor: the path a datagram came by, from its socket and (VPS) its source", () => {
+  const { monitor } = setup();
+  const a = Endpoint.parse("198.51.100.1:40000");
+  const b = Endpoint.parse("198.51.100.2:40001");
+  // A VPS's paths: the router's links, NATed to different sources, on one socket.
+  monitor.setPath(0, 0, "wan1", 3, a, 1);
+  monitor.setPath(0, 2, "wan3", 3, b, 1);
+  assert.equal(monitor.pathBy(3, b, false), 2);
+  assert.equal(monitor.pathBy(3, a, false), 0);
+  assert.equal(
+    monitor.pathBy(3, Endpoint.parse("198.51.100.2:40002"), false),
+    -1,
+    "unknown source",
+  );
+  assert.equal(monitor.pathBy(4, a, false), -1, "another socket");
+  // A router's path is its socket, whichever source the VPS used.
+  assert.equal(monitor.pathBy(3, Endpoint.parse("192.0.2.9:51820"), true), 0);
+  monitor.removePath(0);
+  assert.equal(monitor.pathBy(3, a, false), -1, "removed");
+  monitor.setPath(0, 1, "wan2", 5, null, 1);
+  assert.equal(monitor.pathBy(5, b, false), 1, "a path to the peer's endpoint: any source");
+});

@@ -97,9 +97,9 @@ Deno.test({
       assert.ok(counters.txPathDatagrams > 0 && counters.rxReorderReleased > 0);
       // Each end knows which path the peer's receive reports came by (the health rules use it).
       const vpsCounters = (await statusJson(lab, h.vps, ["-config", pair.vps.configPath])).counters;
-      for (const c of [counters, vpsCounters]) {
-        assert.ok(c.receiveReportsReceived > 0);
-        assert.equal(c.receiveReportsPathUnknown, 0);
+      for (const [end, c] of [["router", counters], ["vps", vpsCounters]] as const) {
+        assert.ok(c.receiveReportsReceived > 0, `${end}: no receive report`);
+        assert.equal(c.receiveReportsPathUnknown, 0, `${end}: reports by an unknown path`);
       }
     } finally {
       await stopPair(pair);
