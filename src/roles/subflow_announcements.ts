@@ -12,10 +12,23 @@ import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
 import { parseIpAddress } from "../net/ip_address.ts";
 import { destroyClosingTcpSockets } from "../system/netlink/sock_diag.ts";
 
+/** What the announcements need of the kernel's path manager. */
+export type AnnouncingPathManager = Pick<
+  MptcpPathManager,
+  "endpoints" | "addEndpoint" | "deleteEndpoint"
+>;
+
+/** Destroys the closing TCP sockets bound to `address` and `port`; returns how many. */
+export type ClosingSocketsClearer = (address: string, port: number) => number;
+
+const clearClosingSockets: ClosingSocketsClearer = (address, port) =>
+  destroyClosingTcpSockets(parseIpAddress(address).address, port);
+
 export class SubflowAnnouncements {
-  readonly #pm: MptcpPathManager;
+  readonly #pm: AnnouncingPathManager;
   readonly #address: string;
   readonly #log: Logger;
+  readonly #clearClosing: ClosingSocketsClearer;
   /** The path count the slots are for; -1 before the first sync. */
   #paths = -1;
   /** Subflow index announced in each slot (0: the spare), undefined where none is. */
@@ -23,10 +36,16 @@ export class SubflowAnnouncements {
   /** An announcement failed: the next `sync` puts back what is missing. */
   #retry = false;
 
-  constructor(pm: MptcpPathManager, address: string, log: Logger) {
+  constructor(
+    pm: AnnouncingPathManager,
+    address: string,
+    log: Logger,
+    clearClosing = clearClosingSockets,
+  ) {
     this.#pm = pm;
     this.#address = address;
     this.#log = log;
+    this.#clearClosing = clearClosing;
   }
 
   /** The path count the ports are announced for. */
@@ -161,7 +180,7 @@ export class SubflowAnnouncements {
       if (!isErrno(err, "EADDRINUSE")) throw err;
       let cleared;
       try {
-        cleared = destroyClosingTcpSockets(parseIpAddress(this.#address).address, port);
+        cleared = this.#clearClosing(this.#address, port);
       } catch (clearing) {
         throw new Error(
           `${(err as Error).message}; its closing sockets not cleared: ${
