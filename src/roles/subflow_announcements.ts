@@ -33,8 +33,6 @@ export class SubflowAnnouncements {
   #paths = -1;
   /** Subflow index announced in each slot (0: the spare), undefined where none is. */
   #slots: (number | undefined)[] = [];
-  /** An announcement failed: the next `sync` puts back what is missing. */
-  #retry = false;
 
   constructor(
     pm: AnnouncingPathManager,
@@ -58,11 +56,12 @@ export class SubflowAnnouncements {
     return this.#slots;
   }
 
-  /** Announces one port per path beyond the first, for routers with up to `paths` paths. */
+  /**
+   * Announces one port per path beyond the first, for routers with up to `paths` paths, and
+   * puts back what is missing: a failed announcement, or one withdrawn by someone else.
+   */
   sync(paths: number): void {
     const n = Math.min(paths, SPLIT_SUBFLOWS);
-    if (n === this.#paths && !this.#retry) return;
-    this.#retry = true;
     if (n !== this.#paths) this.#reslot(n);
     const have = this.#ports();
     for (let k = 0; k < n; k++) {
@@ -71,8 +70,12 @@ export class SubflowAnnouncements {
       if (k === 0 && j === undefined) continue;
       if (j !== undefined && have.has(SPLIT_PORT + j)) continue;
       this.#slots[k] = this.#place(k, j, false);
+      if (j !== undefined) {
+        this.#log.info("TCP split: a subflow port announced again", {
+          port: SPLIT_PORT + this.#slots[k]!,
+        });
+      }
     }
-    this.#retry = false;
   }
 
   /**
@@ -83,20 +86,15 @@ export class SubflowAnnouncements {
    */
   reannounce(slots: readonly number[]): number[] {
     const ports: number[] = [];
-    try {
-      for (const k of slots) {
-        const old = this.#slots[k];
-        const j = this.#place(k, old, true);
-        this.#slots[k] = j;
-        if (old !== undefined && old !== j) {
-          const id = this.#ports().get(SPLIT_PORT + old);
-          if (id !== undefined) this.#pm.deleteEndpoint(id);
-        }
-        ports.push(SPLIT_PORT + j);
+    for (const k of slots) {
+      const old = this.#slots[k];
+      const j = this.#place(k, old, true);
+      this.#slots[k] = j;
+      if (old !== undefined && old !== j) {
+        const id = this.#ports().get(SPLIT_PORT + old);
+        if (id !== undefined) this.#pm.deleteEndpoint(id);
       }
-    } catch (err) {
-      this.#retry = true;
-      throw err;
+      ports.push(SPLIT_PORT + j);
     }
     return ports;
   }

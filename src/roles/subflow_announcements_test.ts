@@ -174,7 +174,7 @@ Deno.test("subflow announcements: sockets closing on a port are cleared, establi
   assert.deepEqual(kernel.ports(), [65013]);
 });
 
-Deno.test("subflow announcements: a failed announcement is put back by the next sync", () => {
+Deno.test("subflow announcements: what failed or was withdrawn by someone else is put back by the next sync", () => {
   const { kernel, announcements } = setup();
   kernel.failNext = EPERM;
   assert.throws(
@@ -184,10 +184,15 @@ Deno.test("subflow announcements: a failed announcement is put back by the next 
   assert.deepEqual(kernel.ports(), []);
   announcements.sync(3);
   assert.deepEqual(kernel.ports(), [65011, 65012]);
-  // Withdrawn behind our back (another tool): not noticed until a failure asks for a retry.
-  kernel.deleteEndpoint(kernel.endpoints_.find((e) => e.port === 65012)!.id);
-  kernel.failNext = EPERM;
-  assert.throws(() => announcements.reannounce([1]));
+  // Withdrawn by another tool (`ip mptcp endpoint flush`): back at the next sync; where live
+  // subflows hold the port, on the next one of its slot.
+  kernel.held.add(65011);
+  for (const e of kernel.endpoints()) kernel.deleteEndpoint(e.id);
   announcements.sync(3);
-  assert.deepEqual(kernel.ports(), [65011, 65012]);
+  assert.deepEqual(kernel.ports(), [65012, 65014]);
+  // A move that failed leaves the old port announced.
+  kernel.failNext = EPERM;
+  assert.throws(() => announcements.reannounce([2]));
+  assert.deepEqual(kernel.ports(), [65012, 65014]);
+  assert.deepEqual([...announcements.slots], [undefined, 4, 2]);
 });
