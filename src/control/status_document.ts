@@ -125,6 +125,11 @@ export interface TcpSplitDoc {
    * while none is set.
    */
   subflow_windows: { destination: string; initcwnd: number[] }[];
+  /**
+   * Router: the ceiling on TCP send buffers (net.ipv4.tcp_wmem's maximum, bytes) set for the
+   * subflows; null while the system's own stands.
+   */
+  send_buffer_max: number | null;
 }
 
 export interface StatusDocument {
@@ -258,6 +263,7 @@ const DOCUMENT = shape({
     bytes_up: count,
     bytes_down: count,
     subflow_windows: list(shape({ destination: str, initcwnd: list(count) })),
+    send_buffer_max: orNull(count),
   }),
   peers: list(PEER),
   links: list(LINK),

@@ -51,6 +51,7 @@ const SPLIT_NOT_SET_UP: TcpSplitDoc = {
   bytes_up: 0,
   bytes_down: 0,
   subflow_windows: [],
+  send_buffer_max: null,
 };
 
 export function buildStatusDocument(i: StatusInputs): StatusDocument {

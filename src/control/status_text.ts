@@ -161,5 +161,8 @@ function tcpSplitLine(doc: StatusDocument): string {
   const start = windows.length === 0
     ? ""
     : `; subflows start at ${Math.min(...windows)}-${Math.max(...windows)} packets`;
-  return `active${where}, ${counts}${start}`;
+  const buffers = t.send_buffer_max === null
+    ? ""
+    : `; send buffers at most ${(t.send_buffer_max / 2 ** 20).toFixed(1)} MiB`;
+  return `active${where}, ${counts}${start}${buffers}`;
 }

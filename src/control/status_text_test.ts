@@ -97,6 +97,7 @@ Deno.test("the status text tells whether LAN TCP is split, and why not", () => {
       bytes_up: 1000,
       bytes_down: 2000,
       subflow_windows: [],
+      send_buffer_max: null,
     },
   });
   assert.match(
@@ -115,6 +116,13 @@ Deno.test("the status text tells whether LAN TCP is split, and why not", () => {
   assert.match(
     formatStatus(windowed),
     /^tcp split {2}active via .*, 3 reset; subflows start at 10-60 packets$/m,
+  );
+  const capped = sampleStatus("router", {
+    tcpSplit: { ...windowed.tcp_split, send_buffer_max: 1 << 20 },
+  });
+  assert.match(
+    formatStatus(capped),
+    /^tcp split {2}active via .*; subflows start at 10-60 packets; send buffers at most 1\.0 MiB$/m,
   );
   const waiting = sampleStatus("router", {
     tcpSplit: { ...active.tcp_split, state: "waiting", listener: null },

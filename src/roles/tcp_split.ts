@@ -24,7 +24,8 @@ import type { Logger } from "../log.ts";
 import { type MptcpLimits, MptcpPathManager } from "../mptcp/path_manager.ts";
 import type { SplitStats } from "../mptcp/split_end.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../mptcp/subflow_ports.ts";
-import { subflowWindows } from "../mptcp/subflow_windows.ts";
+import { type PathCapacity, subflowWindows } from "../mptcp/subflow_windows.ts";
+import { SendBufferCeiling } from "./split_send_buffer.ts";
 import { SplitWorkerHandle } from "../mptcp/split_worker_handle.ts";
 import { Endpoint } from "../protocol/endpoint.ts";
 import { buildRouterRuleset } from "../system/nftables/router_ruleset.ts";
@@ -74,6 +75,8 @@ export class TcpSplitService {
   stats: SplitStats | undefined;
   /** The subflow windows installed now, by destination. */
   windows: (() => TcpSplitDoc["subflow_windows"]) | undefined;
+  /** Router: the send buffer ceiling in force, null while the system's stands. */
+  sendBufferMax: (() => number | null) | undefined;
 
   constructor(state: TcpSplitDoc["state"], reason: string | null = null) {
     this.state = state;
@@ -93,6 +96,7 @@ export class TcpSplitService {
       bytes_up: s?.bytesUp ?? 0,
       bytes_down: s?.bytesDown ?? 0,
       subflow_windows: this.windows?.() ?? [],
+      send_buffer_max: this.sendBufferMax?.() ?? null,
     };
   }
 }
@@ -155,22 +159,50 @@ function keepSubflowWindows(
     return () => {};
   }
   service.windows = () => routes.windows();
+  return keepSyncing("subflow windows", () => routes.sync(destinations()), teardown, log);
+}
+
+/**
+ * Router: the send buffer ceiling (split_send_buffer.ts) follows `paths` (the VPS's) until
+ * teardown, which puts the system's back.
+ */
+function keepSendBufferCeiling(
+  service: TcpSplitService,
+  paths: () => readonly (PathCapacity | undefined)[],
+  teardown: Teardown,
+  log: Logger,
+): void {
+  const ceiling = new SendBufferCeiling(log);
+  service.sendBufferMax = () => ceiling.lowered;
+  teardown.add("TCP send buffer ceiling", () => ceiling.restore());
+  keepSyncing("send buffer ceiling", () => ceiling.sync(paths()), teardown, log);
+}
+
+/**
+ * Runs `sync` of `what` now and every WINDOW_SYNC_MS until teardown; a failure is logged once
+ * per cause, not every second. Returns `sync` guarded so.
+ */
+function keepSyncing(
+  what: string,
+  sync: () => void,
+  teardown: Teardown,
+  log: Logger,
+): () => void {
   let lastError = "";
-  const sync = () => {
+  const guarded = () => {
     try {
-      routes.sync(destinations());
+      sync();
       lastError = "";
     } catch (err) {
-      // Once per cause, not every second.
       const message = (err as Error).message;
-      if (message !== lastError) log.warn(`TCP split: subflow windows not updated: ${message}`);
+      if (message !== lastError) log.warn(`TCP split: ${what} not updated: ${message}`);
       lastError = message;
     }
   };
-  sync();
-  const timer = setInterval(sync, WINDOW_SYNC_MS);
-  teardown.add("TCP split subflow window updates", () => clearInterval(timer));
-  return sync;
+  guarded();
+  const timer = setInterval(guarded, WINDOW_SYNC_MS);
+  teardown.add(`TCP split ${what} updates`, () => clearInterval(timer));
+  return guarded;
 }
 
 export async function setUpVpsSplit(
@@ -319,6 +351,7 @@ export async function setUpRouterSplit(
     teardown,
     log,
   );
+  keepSendBufferCeiling(service, () => dataPath.splitPaths()[0]?.paths ?? [], teardown, log);
 
   // The redirect follows the offers: on with the first, off when the VPS refuses the listener
   // it offered, and on again with an offer after REFUSED_QUIET_MS (a VPS that offers and refuses

@@ -10,6 +10,7 @@ import { canCreateNamespaces, type Lab } from "./harness/netns.ts";
 import { tcpTransfer } from "../../lab/transfer.ts";
 import { SPLIT_PORT, SPLIT_SUBFLOWS } from "../../src/mptcp/subflow_ports.ts";
 import { KERNEL_INITIAL_WINDOW, MAX_SUBFLOW_WINDOW } from "../../src/mptcp/subflow_windows.ts";
+import { MIN_SEND_BUFFER } from "../../src/mptcp/subflow_send_buffer.ts";
 import { SPLIT_WINDOW_TABLE } from "../../src/roles/split_window_routes.ts";
 import { BOND_TUNNEL, startBondPair, wanLinks } from "../../lab/bond_pair.ts";
 import type { WanTopology } from "../../lab/topology_wan.ts";
@@ -97,6 +98,8 @@ Deno.test({
     const { lab, topo, pair } = await bondedLab("tsp");
     await using _ = lab;
     const h = topo.hosts;
+    // The VPS leaves tcp_wmem as a new namespace has it: what the router's was before bond.
+    const found = await tcpWmem(lab, h.vps);
     try {
       const router = await splitActive(lab, h.router, pair.router.configPath);
       assert.equal(router.tcp_split.state, "active", JSON.stringify(router.tcp_split));
@@ -162,6 +165,14 @@ Deno.test({
       }
       // A lost subflow port announcement is sent again after a second, not the kernel's 120.
       assert.equal(await addAddrTimeout(lab, h.vps), "1");
+      // The router caps its send buffers at the floor for these paths (the largest product,
+      // 150 kB, six times, is below it), and says so; the VPS keeps its own.
+      await eventually(async () => {
+        const doc = await statusUntil(lab, h.router, pair.router.configPath, () => true, 1000);
+        assert.equal(doc.tcp_split.send_buffer_max, MIN_SEND_BUFFER);
+        assert.equal((await tcpWmem(lab, h.router))[2], String(MIN_SEND_BUFFER));
+      });
+      assert.deepEqual(await tcpWmem(lab, h.vps), found);
     } finally {
       await stopPair(pair);
     }
@@ -175,6 +186,7 @@ Deno.test({
     assert.match(limits, /add_addr_accepted 0/);
     assert.match(await lab.run(h.vps, ["ip", "mptcp", "limits", "show"]), /subflows 2/);
     assert.equal(await addAddrTimeout(lab, h.vps), "120", "the kernel's default again");
+    assert.deepEqual(await tcpWmem(lab, h.router), found, "the router's send buffers as found");
 
     // Started again at once: the subflows of the transfers above may still be closing on the
     // VPS's subflow ports (their FIN went unanswered when the tunnel went), and the kernel
@@ -198,6 +210,11 @@ Deno.test({
     }
   },
 });
+
+/** net.ipv4.tcp_wmem's three numbers, as text. */
+async function tcpWmem(lab: Lab, host: string): Promise<string[]> {
+  return (await lab.run(host, ["sysctl", "-n", "net.ipv4.tcp_wmem"])).trim().split(/\s+/);
+}
 
 function addAddrTimeout(lab: Lab, host: string): Promise<string> {
   return lab.run(host, ["sysctl", "-n", "net.mptcp.add_addr_timeout"]).then((v) => v.trim());
