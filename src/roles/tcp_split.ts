@@ -351,7 +351,13 @@ export async function setUpRouterSplit(
     teardown,
     log,
   );
-  keepSendBufferCeiling(service, () => dataPath.splitPaths()[0]?.paths ?? [], teardown, log);
+  // Only while LAN TCP is split: a VPS that offers nothing leaves the system's ceiling.
+  keepSendBufferCeiling(
+    service,
+    () => service.state === "active" ? dataPath.splitPaths()[0]?.paths ?? [] : [],
+    teardown,
+    log,
+  );
 
   // The redirect follows the offers: on with the first, off when the VPS refuses the listener
   // it offered, and on again with an offer after REFUSED_QUIET_MS (a VPS that offers and refuses
