@@ -156,7 +156,6 @@ export class PeerPathMonitor {
     if (this.paths[id] !== undefined) this.table.set(id, { weight });
   }
 
-  /** Path `id` is gone (the router restarted with other links, or a reload removed one). */
   /**
    * The path leaving by `socket` whose endpoint is `from` (any endpoint when `anySource`: a
    * router's path is its socket); -1 if none.
@@ -170,6 +169,7 @@ export class PeerPathMonitor {
     return -1;
   }
 
+  /** Path `id` is gone (the router restarted with other links, or a reload removed one). */
   removePath(id: number): void {
     this.paths[id] = undefined;
     this.table.set(id, { state: PATH_DOWN });
