@@ -14,10 +14,11 @@
  * subflow and caps the whole connection too), so the ceiling is the namespace's:
  * SEND_BUFFER_BDPS times the largest path's bandwidth-delay product (a subflow's buffer holds
  * its flight, which BBR lets reach two products and more with the path's own queue, at about
- *  * twice its size in kernel memory; the multiple itself chosen from the figures above), never
+ * twice its size in kernel memory; the multiple itself chosen from the figures above), never
  * below MIN_SEND_BUFFER and never above what was set. Profile A's paths (150 KB at most) get
- * 1 MiB; profile C's LTE path (750 KB) leaves the default. Only the router's: on the VPS the same ceiling would also hold back its own leg of
- * each split connection to distant servers (srv's round trip, not the paths').
+ * 1 MiB; profile C's LTE path (750 KB) leaves the default. Only the router's: on the VPS the
+ * same ceiling would also hold back its own leg of each split connection to distant servers
+ * (srv's round trip, not the paths').
  *
  * Sans-IO: src/roles/split_send_buffer.ts reads and writes the setting.
  */
