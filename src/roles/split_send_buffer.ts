@@ -36,10 +36,19 @@ export class SendBufferCeiling {
     const next = ceilingToWrite(this.#current, sendBufferCeiling(paths, this.#found));
     if (next === this.#current) return;
     this.#write(next);
-    this.#log.info("TCP split: send buffers capped, so data resent after a path dies waits less", {
-      tcp_wmem_max: next,
-      found: this.#found,
-    });
+    if (next === this.#found) {
+      this.#log.info("TCP split: send buffers back to the system's ceiling", {
+        tcp_wmem_max: next,
+      });
+    } else {
+      this.#log.info(
+        "TCP split: send buffers capped, so data resent after a path dies waits less",
+        {
+          tcp_wmem_max: next,
+          found: this.#found,
+        },
+      );
+    }
   }
 
   /** Puts back the maximum found, if the one in force is still the one written last. */

@@ -66,3 +66,15 @@ Deno.test("send buffer ceiling file: an unreadable setting is an error naming it
     assert.throws(() => ceiling.sync(PROFILE_A), /net\.ipv4\.tcp_wmem reads "garbage"/);
   });
 });
+
+Deno.test("send buffer ceiling file: back to what was found when no path counts any more", async () => {
+  await withFile("4096 16384 4194304\n", (file) => {
+    const ceiling = new SendBufferCeiling(logger("test"), file);
+    ceiling.sync(PROFILE_A);
+    assert.equal(ceiling.lowered, MIN_SEND_BUFFER);
+    // The split no longer active: the caller passes no paths.
+    ceiling.sync([]);
+    assert.equal(ceiling.lowered, null);
+    assert.deepEqual(fieldsOf(file), ["4096", "16384", "4194304"]);
+  });
+});
