@@ -4,7 +4,8 @@
  * number from hash(flow, path id), and the highest score wins. Paths win flows in proportion
  * to their weights, and when a path leaves or joins only the flows that were on it (or that it
  * now wins) move; every other flow keeps its path, so TCP flows see no reordering from
- * unrelated path changes. Keyed on the path's stable id, not its table index.
+ * unrelated path changes. A path leaves when it goes down, not when it is degraded (below).
+ * Keyed on the path's stable id, not its table index.
  */
 import type { PathTable } from "./path_table.ts";
 
@@ -30,7 +31,10 @@ export class PinnedScheduler {
 
   pick(_now: number, _packetBytes: number, flowHash: number): number {
     const t = this.#table;
-    let mask = t.usableMask();
+    // Every path not down, degraded ones too: a flow fills its own path to loss by design (its
+    // congestion control answers that loss, as a split subflow's does), and that loss would
+    // otherwise mark a slow path degraded and move all its flows to the others.
+    let mask = t.aliveMask();
     if (mask === 0) {
       this.drops++;
       return 0;
