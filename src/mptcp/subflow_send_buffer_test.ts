@@ -11,7 +11,7 @@ const mbps = (n: number) => n * 1e6 / 8;
 const DEFAULT_MAX = 4194304;
 
 Deno.test("send buffer ceiling: a multiple of the largest path's bandwidth-delay product, floored", () => {
-  // Profile A: 40 Mbit/s x 20 ms, 20 x 60, 10 x 100: 150 000 bytes at most; 6 of them are
+  // Profile A: 40 Mbit/s x 20 ms, 20 x 60, 10 x 100: 150 000 bytes at most; ten of them are
   // below the floor.
   const a = [
     { bytesPerSecond: mbps(40), minRttMs: 20 },
@@ -19,7 +19,7 @@ Deno.test("send buffer ceiling: a multiple of the largest path's bandwidth-delay
     { bytesPerSecond: mbps(10), minRttMs: 100 },
   ];
   assert.equal(sendBufferCeiling(a, DEFAULT_MAX), MIN_SEND_BUFFER);
-  // Two 100 Mbit/s links at 20 ms: 250 000 bytes, six of them.
+  // Two 100 Mbit/s links at 20 ms: 250 000 bytes, ten of them.
   const fibre = [{ bytesPerSecond: mbps(100), minRttMs: 20 }, undefined, {
     bytesPerSecond: mbps(100),
     minRttMs: 15,

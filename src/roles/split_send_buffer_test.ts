@@ -33,7 +33,7 @@ Deno.test("send buffer ceiling file: lowered with the paths, the rest kept, put 
     // Someone changes the default meanwhile: kept when the paths move the ceiling again.
     Deno.writeTextFileSync(file, `4096\t32768\t${MIN_SEND_BUFFER}\n`);
     ceiling.sync([{ bytesPerSecond: mbps(100), minRttMs: 20 }]);
-    assert.deepEqual(fieldsOf(file), ["4096", "32768", "1500000"]);
+    assert.deepEqual(fieldsOf(file), ["4096", "32768", "2500000"]);
     ceiling.restore();
     assert.deepEqual(fieldsOf(file), ["4096", "32768", "4194304"]);
     assert.equal(ceiling.lowered, null);

@@ -165,8 +165,8 @@ Deno.test({
       }
       // A lost subflow port announcement is sent again after a second, not the kernel's 120.
       assert.equal(await addAddrTimeout(lab, h.vps), "1");
-      // The router caps its send buffers for these paths (six of the largest product, 150 kB:
-      // the 1-MiB floor, or a little more when a rate estimate runs high), and says so; the
+      // The router caps its send buffers for these paths (ten of the largest product, 150 kB:
+      // the 1.5-MiB floor, or a little more when a rate estimate runs high), and says so; the
       // VPS keeps its own.
       await eventually(async () => {
         const doc = await statusUntil(lab, h.router, pair.router.configPath, () => true, 1000);
