@@ -241,40 +241,44 @@ Deno.test("pinned mode keeps each flow on one path and shares flows by weight", 
   });
 });
 
-Deno.test("pinned mode moves only the flows of a path that leaves, and they come back", () => {
+/** Pinned mode over profile A, `count` random flows, and the path each of them takes now. */
+function pinnedFlows(seed: number, count: number) {
   const t = profileA();
   const s = createScheduler("pinned", t);
-  const rnd = new TestRandom(10);
-  const hashes = Array.from({ length: 5000 }, () => rnd.int(2 ** 32));
-  const before = hashes.map((h) => maskToPath(s.pick(0, 100, h)));
+  const rnd = new TestRandom(seed);
+  const hashes = Array.from({ length: count }, () => rnd.int(2 ** 32));
+  const paths = (now: number) => hashes.map((h) => maskToPath(s.pick(now, 100, h)));
+  return { t, paths };
+}
+
+Deno.test("pinned mode moves only the flows of a path that leaves, and they come back", () => {
+  const { t, paths } = pinnedFlows(10, 5000);
+  const before = paths(0);
   t.set(1, { state: PATH_DOWN });
-  const during = hashes.map((h) => maskToPath(s.pick(0, 100, h)));
+  const during = paths(0);
   let moved = 0;
-  hashes.forEach((_h, i) => {
-    if (before[i] !== 1) assert.equal(during[i], before[i], "a flow on a surviving path moved");
+  before.forEach((p, i) => {
+    if (p !== 1) assert.equal(during[i], p, "a flow on a surviving path moved");
     else moved++;
   });
   assert.ok(moved > 1000, "path 1 had flows to move");
   t.set(1, { state: PATH_UP });
-  assert.deepEqual(hashes.map((h) => maskToPath(s.pick(0, 100, h))), before);
+  assert.deepEqual(paths(0), before);
 });
 
 Deno.test("pinned mode keeps the flows of a degraded path there", () => {
   // A single TCP flow on the slowest path overflows its queue at start: 10 % loss and more for
   // a moment, which is its own doing, and moving every flow of that path would not help them.
-  const t = profileA();
-  const s = createScheduler("pinned", t);
-  const rnd = new TestRandom(11);
-  const hashes = Array.from({ length: 2000 }, () => rnd.int(2 ** 32));
-  const before = hashes.map((h) => maskToPath(s.pick(0, 100, h)));
+  const { t, paths } = pinnedFlows(11, 2000);
+  const before = paths(0);
   assert.ok(before.filter((p) => p === 2).length > 200, "path 2 has flows");
   t.set(2, { state: PATH_DEGRADED, loss: 0.2 });
-  assert.deepEqual(hashes.map((h) => maskToPath(s.pick(1, 100, h))), before);
+  assert.deepEqual(paths(1), before);
   // Down, they move; every path degraded, they stay where they were.
   t.set(2, { state: PATH_DOWN });
-  assert.ok(hashes.every((h) => maskToPath(s.pick(2, 100, h)) !== 2));
+  assert.ok(paths(2).every((p) => p !== 2));
   for (let p = 0; p < 3; p++) t.set(p, { state: PATH_DEGRADED });
-  assert.deepEqual(hashes.map((h) => maskToPath(s.pick(3, 100, h))), before);
+  assert.deepEqual(paths(3), before);
 });
 
 Deno.test("pinned hashing follows the path's id, not its table index", () => {
