@@ -30,7 +30,7 @@ export class SendBufferCeiling {
   /** Writes the ceiling for `paths` when it moved enough. Throws when the file cannot be used. */
   sync(paths: readonly (PathCapacity | undefined)[]): void {
     if (this.#found === undefined) {
-      this.#found = parseTcpWmem(Deno.readTextFileSync(this.#file))[2];
+      this.#found = this.#read()[2];
       this.#current = this.#found;
     }
     const next = ceilingToWrite(this.#current, sendBufferCeiling(paths, this.#found));
@@ -54,18 +54,22 @@ export class SendBufferCeiling {
   /** Puts back the maximum found, if the one in force is still the one written last. */
   restore(): void {
     if (this.#found === undefined || this.#current === this.#found) return;
-    const now = parseTcpWmem(Deno.readTextFileSync(this.#file))[2];
-    if (now !== this.#current) {
+    const fields = this.#read();
+    if (fields[2] !== this.#current) {
       this.#log.warn("TCP split: net.ipv4.tcp_wmem changed by someone else: left as it is", {
-        tcp_wmem_max: now,
+        tcp_wmem_max: fields[2],
       });
       return;
     }
-    this.#write(this.#found);
+    this.#write(this.#found, fields);
   }
 
-  #write(max: number): void {
-    const [min, initial] = parseTcpWmem(Deno.readTextFileSync(this.#file));
+  #read(): [number, number, number] {
+    return parseTcpWmem(Deno.readTextFileSync(this.#file));
+  }
+
+  /** Sets the maximum, keeping the minimum and default as they read now. */
+  #write(max: number, [min, initial] = this.#read()): void {
     Deno.writeTextFileSync(this.#file, `${min}\t${initial}\t${max}\n`);
     this.#current = max;
   }
