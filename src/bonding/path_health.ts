@@ -5,7 +5,9 @@
  * `rate` and the one-way delay to the schedulers (path_table.ts).
  *
  * Liveness. A sign of life is an echo of one of our probes, or a receive report showing that
- * the path delivered something new. Silence makes a path suspect, an unanswered probe convicts
+ * the path delivered something new, dated when it delivered it (the report says how long before
+ * it was written that was): a report that comes late, held up or sent again on another path
+ * after the one carrying reports died, tells of an old delivery, not of a path alive now. Silence makes a path suspect, an unanswered probe convicts
  * it: the path is declared down when it has been silent for max(missedProbes x the interval
  * signs of life normally arrive at, srtt + 4 rttvar + margin) *and* a probe sent since its last
  * sign of life has gone unanswered for its RTT timeout (srtt + 4 rttvar + margin). A silent path
@@ -307,7 +309,8 @@ export class PathHealth {
    * rate come from the difference to the previous report: the packets sent between the two
    * marker counters, against those received, over the marker's send and arrival spans.
    * `slackMs`: the path's own delay variation, which alone does not make a stretched interval
-   * saturated (RateEstimator.add).
+   * saturated (RateEstimator.add). `reportTime`: when the receiver wrote the report (its clock),
+   * so that `reportTime - highestAt` is how long before that the path last delivered.
    *
    * A rate sample spans as many reports as it takes for its send span to reach
    * RATE_SAMPLE_MIN_MS and RATE_SAMPLE_JITTERS times the slack: over one 25 ms report, an LTE
@@ -321,6 +324,7 @@ export class PathHealth {
     highestCounter: number,
     highestAt: number,
     slackMs = 0,
+    reportTime = highestAt,
   ): void {
     this.stats.reports++;
     const log = this.#log;
@@ -341,7 +345,7 @@ export class PathHealth {
       const dSent = sentPackets - this.#prevSentPackets;
       const dLost = Math.max(0, dSent - (packets - this.#prevRecvPackets));
       if (dSent > 0 && this.state !== PATH_DOWN) this.loss.add(now, dSent, dLost);
-      if (sentAll > this.#prevSentAll) this.#life(now);
+      if (sentAll > this.#prevSentAll) this.#life(now - Math.max(0, reportTime - highestAt));
       this.#rateSample(packets, bytes, highestAt, sentPackets, slackMs);
     } else {
       this.#startRateSample(packets, bytes, highestAt, sentPackets);

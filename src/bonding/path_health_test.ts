@@ -377,8 +377,10 @@ Deno.test("path health options are checked", () => {
  * REPORT_INTERVAL_MS while something new arrived, delivered `owd` ms later, on this path
  * (`carrier`) or on another until `reportsLostFrom`; probes echo after 2 x owd (plus the queue).
  * The path stops at `deathAt`, and its reports with it if it carries them. `tick` is told what
- * the reports do as the monitor would (REPORTS_OVERDUE_MS). Returns when the path went down
- * (or undefined) and its last sign of life.
+ * the reports do as the monitor would (REPORTS_OVERDUE_MS). `lateReportAt`: a report written
+ * then (after the death) arrives `owd` later anyway, with what arrived before the death: the
+ * carrier's last report, sent again on another path. Returns when the path went down (or
+ * undefined) and its last sign of life.
  */
 function busyPath(
   everyMs: number,
@@ -391,13 +393,20 @@ function busyPath(
     queue = { from: Infinity, ms: 0 },
     dataLost = { from: Infinity, to: Infinity },
     othersReport = false,
+    lateReportAt = Infinity,
   } = {},
 ) {
   const log = new PathSendLog(4096);
   const h = new PathHealth(log);
   const sent: { counter: number; arrives: number }[] = [];
   const echoes: { at: number; seq: number; sentAt: number }[] = [];
-  const reports: { at: number; received: number; highest: number; highestAt: number }[] = [];
+  const reports: {
+    at: number;
+    received: number;
+    highest: number;
+    highestAt: number;
+    reportTime: number;
+  }[] = [];
   const delay = (t: number) => owd + (t >= queue.from ? queue.ms : 0);
   let counter = 0;
   let received = 0;
@@ -414,7 +423,7 @@ function busyPath(
     while (reports.length > 0 && reports[0].at <= t) {
       const r = reports.shift()!;
       lastReportAt = t;
-      h.onReport(t, r.received, r.received * 1200, r.highest, r.highestAt);
+      h.onReport(t, r.received, r.received * 1200, r.highest, r.highestAt, 0, r.reportTime);
     }
     if (h.probeDue(t)) {
       const seq = h.takeProbe(t);
@@ -434,8 +443,21 @@ function busyPath(
       if (highest > reportedUpTo) {
         received += sent.filter((s) => s.counter > reportedUpTo && s.counter <= highest).length;
         reportedUpTo = highest;
-        if (t < reportsLostFrom) reports.push({ at: t + owd, received, highest, highestAt: t });
+        if (t < reportsLostFrom) {
+          reports.push({ at: t + owd, received, highest, highestAt: t, reportTime: t });
+        }
       }
+    }
+    if (t === lateReportAt) {
+      const arrived = sent.filter((s) => s.arrives < deathAt);
+      const last = arrived[arrived.length - 1];
+      reports.push({
+        at: t + owd,
+        received: arrived.length,
+        highest: last.counter,
+        highestAt: last.arrives,
+        reportTime: t,
+      });
     }
     const before = h.state;
     // Other paths' news keeps the peer's reports coming, whatever this path does.
@@ -515,6 +537,19 @@ Deno.test("a silent busy path goes down only when its probe goes unanswered", ()
     const silence = dies.downAt - dies.lastLifeAt;
     assert.ok(silence >= 75 && silence <= 80, `death at ${from}: down after ${silence} ms silent`);
   }
+});
+
+Deno.test("a report that comes late dates the path's life by its delivery, not by its arrival", () => {
+  // The path dies at 2000 and with it the reports it carried; the deliveries of its last 25 ms
+  // reach the sender in a report written 40 ms later on another path. That old news must
+  // neither make the path look alive at 2050 nor stretch the interval its life is expected at.
+  const r = busyPath(2, 2000, 3000, { lateReportAt: 2040, othersReport: true });
+  assert.ok(r.downAt !== undefined, "never went down");
+  assert.ok(r.lastLifeAt < 2010, `last sign of life at ${r.lastLifeAt}`);
+  assert.ok(r.downAt - 2000 <= 100, `down ${r.downAt - 2000} ms after the death`);
+  // The same report written at once is ordinary news (the reference: no later than that).
+  const prompt = busyPath(2, 2000, 3000, { lateReportAt: 2000, othersReport: true });
+  assert.ok(r.downAt <= prompt.downAt! + 10, `${r.downAt} against ${prompt.downAt}`);
 });
 
 Deno.test("losses of uncounted (split subflow) packets do not degrade a path, and they keep it alive", () => {

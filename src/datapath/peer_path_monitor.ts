@@ -265,6 +265,7 @@ export class PeerPathMonitor {
         e.highestCounter,
         e.highestAt,
         slack,
+        t,
       );
     }
     return true;

@@ -176,6 +176,32 @@ Deno.test("path monitor: a report overtaken by a newer one is ignored; a restart
   assert.equal(health.stats.reports, 3);
 });
 
+Deno.test("path monitor: a report's news of a path is dated when the path delivered it", () => {
+  const { sent, monitor } = setup();
+  let t = admit(monitor, sent, 1);
+  const log = new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[0]);
+  for (let c = 0; c < 100; c++) log.record(c, 1000, t);
+  const report = (reportTime: number, highestCounter: number, highestAt: number) =>
+    monitor.onReport(
+      t,
+      {
+        type: "receive-report",
+        reportTime,
+        entries: [{ pathId: 0, packets: highestCounter + 1, bytes: 0, highestCounter, highestAt }],
+      },
+      0,
+    );
+  const health = monitor.paths[0]!.health;
+  report(79_500, 9, 79_500); // the first: what the next ones are compared with
+  t += 500;
+  report(80_000, 49, 80_000);
+  assert.equal(health.lastLifeAt, t);
+  // Written 200 ms after the path's last delivery (the peer's clock): life 200 ms ago.
+  t += 300;
+  report(80_500, 99, 80_300);
+  assert.equal(health.lastLifeAt, t - 200);
+});
+
 Deno.test("path monitor: the peer's probes set the reorder timeout from the delay spread", () => {
   const { monitor } = setup();
   monitor.setPath(0, 0, "wan1", 0, null, 1);
