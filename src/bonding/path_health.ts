@@ -7,14 +7,15 @@
  * Liveness. A sign of life is an echo of one of our probes, or a receive report showing that
  * the path delivered something new, dated when it delivered it (the report says how long before
  * it was written that was): a report that comes late, held up or sent again on another path
- * after the one carrying reports died, tells of an old delivery, not of a path alive now. Silence makes a path suspect, an unanswered probe convicts
- * it: the path is declared down when it has been silent for max(missedProbes x the interval
- * signs of life normally arrive at, srtt + 4 rttvar + margin) *and* a probe sent since its last
- * sign of life has gone unanswered for its RTT timeout (srtt + 4 rttvar + margin). A silent path
- * is probed out of turn once it has missed a sign of life and a half, or earlier if that probe's
- * timeout would otherwise end after the silence limit, so a dead path goes down as soon as its
- * silence alone would take it, and a live one whose news is late (its data lost in a burst, its
- * flow gone elsewhere, the reports about it slow to come) answers and stays up.
+ * after the one carrying reports died, tells of an old delivery, not of a path alive now.
+ * Silence makes a path suspect, an unanswered probe convicts it: the path is declared down
+ * when it has been silent for max(missedProbes x the interval signs of life normally arrive
+ * at, srtt + 4 rttvar + margin) *and* a probe sent since its last sign of life has gone
+ * unanswered for its RTT timeout (srtt + 4 rttvar + margin). A silent path is probed out of
+ * turn once it has missed a sign of life and a half, or earlier if that probe's timeout would
+ * otherwise end after the silence limit, so a dead path goes down as soon as its silence alone
+ * would take it, and a live one whose news is late (its data lost in a burst, its flow gone
+ * elsewhere, the reports about it slow to come) answers and stays up.
  * Idle, the interval is the probe interval: 150 ms after the last echo at 50 ms probes. Busy,
  * it is what the path shows: receive reports every 25 ms make it 75 ms on a path that carries
  * data in every report, while one that carries a packet now and then shows longer gaps between
