@@ -143,22 +143,38 @@ function admit(monitor: PeerPathMonitor, sent: Sent[], n: number): number {
   return t;
 }
 
-Deno.test("path monitor: a report overtaken by a newer one is ignored; a restarted peer's clock is not", () => {
+/**
+ * One admitted path with counters 0..99 sent on it at `t`, and `report`: a receive report about
+ * it, handled at `now`.
+ */
+function reportedPath() {
   const { sent, monitor } = setup();
-  let t = admit(monitor, sent, 1);
+  const t = admit(monitor, sent, 1);
   const log = new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[0]);
   for (let c = 0; c < 100; c++) log.record(c, 1000, t);
-  const report = (reportTime: number, highestCounter: number, packets: number) =>
+  const report = (
+    now: number,
+    reportTime: number,
+    e: { highestCounter: number; packets: number; highestAt: number },
+  ) =>
     monitor.onReport(
-      t,
+      now,
       {
         type: "receive-report",
         reportTime,
-        entries: [{ pathId: 0, packets, bytes: packets * 1000, highestCounter, highestAt: t }],
+        entries: [{ pathId: 0, bytes: e.packets * 1000, ...e }],
       },
       0,
     );
-  const health = monitor.paths[0]!.health;
+  return { t, health: monitor.paths[0]!.health, report };
+}
+
+Deno.test("path monitor: a report overtaken by a newer one is ignored; a restarted peer's clock is not", () => {
+  const path = reportedPath();
+  let t = path.t;
+  const report = (reportTime: number, highestCounter: number, packets: number) =>
+    path.report(t, reportTime, { highestCounter, packets, highestAt: t });
+  const health = path.health;
   t += 10;
   assert.equal(report(50_000, 49, 50), true);
   t += 10;
@@ -177,21 +193,11 @@ Deno.test("path monitor: a report overtaken by a newer one is ignored; a restart
 });
 
 Deno.test("path monitor: a report's news of a path is dated when the path delivered it", () => {
-  const { sent, monitor } = setup();
-  let t = admit(monitor, sent, 1);
-  const log = new PathSendLog(SEND_LOG_ENTRIES, monitor.txMemory.sendLogs[0]);
-  for (let c = 0; c < 100; c++) log.record(c, 1000, t);
+  const path = reportedPath();
+  let t = path.t;
   const report = (reportTime: number, highestCounter: number, highestAt: number) =>
-    monitor.onReport(
-      t,
-      {
-        type: "receive-report",
-        reportTime,
-        entries: [{ pathId: 0, packets: highestCounter + 1, bytes: 0, highestCounter, highestAt }],
-      },
-      0,
-    );
-  const health = monitor.paths[0]!.health;
+    path.report(t, reportTime, { highestCounter, packets: highestCounter + 1, highestAt });
+  const health = path.health;
   report(79_500, 9, 79_500); // the first: what the next ones are compared with
   t += 500;
   report(80_000, 49, 80_000);
